@@ -1,0 +1,64 @@
+"""Roles and what each may do. This table is the access matrix: one place to read and change.
+
+A permission is Django-style, ``"<app_label>.<action>_<model_name>"``; a user holds it *at* the
+areas of the assignments whose role grants it (see ``shequ.core.scoping``).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITY_OPERATOR = "city_operator", _("City operator")
+    STREET_STAFF = "street_staff", _("Street staff")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    DEPARTMENT_HANDLER = "department_handler", _("Department handler")
+    DATA_STEWARD = "data_steward", _("Data steward")
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("view")
+    CHANGE = "change", _("change")
+    EXPORT = "export", _("export")
+    REVEAL = "reveal", _("reveal personal data")
+    IMPORT = "import", _("import")
+
+
+PLACES = ("areas.area", "areas.place", "areas.facility")
+PEOPLE = ("people.person", "people.household", "people.residence")
+
+
+def _grant(models_: tuple[str, ...], *actions: str) -> set[str]:
+    perms = set()
+    for label in models_:
+        app_label, model_name = label.split(".")
+        perms.update(f"{app_label}.{action}_{model_name}" for action in actions)
+    return perms
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    # The operations centre watches the whole city: everything visible, personal fields masked,
+    # no reveal (it works with aggregates and cases, not with individuals' identities).
+    Role.CITY_OPERATOR: frozenset(_grant(PLACES, "view", "export") | _grant(PEOPLE, "view")),
+    Role.STREET_STAFF: frozenset(
+        _grant(PLACES, "view", "export") | _grant(PEOPLE, "view", "reveal")
+    ),
+    Role.COMMUNITY_WORKER: frozenset(
+        _grant(PLACES, "view", "export", "change") | _grant(PEOPLE, "view", "reveal", "change")
+    ),
+    # At the door a grid worker must confirm who lives there: may reveal, in the grid only.
+    Role.GRID_WORKER: frozenset(
+        _grant(PLACES, "view") | _grant(PEOPLE, "view", "reveal", "change")
+    ),
+    # Departments handle requests about places; they have no business with the population roll.
+    Role.DEPARTMENT_HANDLER: frozenset(_grant(PLACES, "view")),
+    Role.DATA_STEWARD: frozenset(
+        _grant(PLACES, "view", "export", "change", "import")
+        | _grant(PEOPLE, "view", "reveal", "export", "change", "import")
+    ),
+}
+
+
+def role_grants(role: str, perm: str) -> bool:
+    return perm in ROLE_PERMISSIONS.get(role, frozenset())

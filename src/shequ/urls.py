@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shequ.core import views as core_views
+
+api_v1 = [
+    path("", include("shequ.areas.api.urls")),
+    path("", include("shequ.people.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("shequ.core.urls")),
+    path("areas/", include("shequ.areas.urls")),
+    path("people/", include("shequ.people.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
