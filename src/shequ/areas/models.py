@@ -11,6 +11,8 @@ community: compound ``510104001001C012``, building ``…C012B03``, unit ``…B03
 community where no grids are drawn): that is what scoping filters on.
 """
 
+import itertools
+
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +29,7 @@ class Level(models.TextChoices):
 
 
 LEVEL_ORDER = [Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID]
-CHILD_LEVEL = dict(zip(LEVEL_ORDER, LEVEL_ORDER[1:], strict=False))
+CHILD_LEVEL = dict(itertools.pairwise(LEVEL_ORDER))
 
 
 class Named(models.Model):
@@ -37,14 +39,14 @@ class Named(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.display_name
+
     @property
     def display_name(self) -> str:
         if (get_language() or "").startswith("en") and self.name_en:
             return self.name_en
         return self.name
-
-    def __str__(self) -> str:
-        return self.display_name
 
 
 class Located(models.Model):
