@@ -1,8 +1,10 @@
 from django.urls import path
 
 from . import views
+from .io_urls import urlpatterns as io_urlpatterns
 
 app_name = "areas"
 urlpatterns = [
+    *io_urlpatterns,
     path("<str:code>/", views.AreaView.as_view(), name="area"),
 ]

@@ -1,2 +1,4 @@
+from .export_urls import urlpatterns as export_urlpatterns
+
 app_name = "people"
-urlpatterns: list = []
+urlpatterns: list = [*export_urlpatterns]

@@ -1,0 +1,3 @@
+"""URLs of people exports (CSV); included by people/urls.py."""
+
+urlpatterns: list = []
