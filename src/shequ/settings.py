@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shequ.core",
     "shequ.areas",
     "shequ.people",
+    "shequ.demo",
 ]
 
 MIDDLEWARE = [

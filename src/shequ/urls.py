@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from shequ.core import views as core_views
 
 api_v1 = [
+    path("", include("shequ.core.api.urls")),
     path("", include("shequ.areas.api.urls")),
     path("", include("shequ.people.api.urls")),
 ]

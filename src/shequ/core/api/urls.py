@@ -1,0 +1,3 @@
+"""Account endpoints of the API (tokens)."""
+
+urlpatterns: list = []
