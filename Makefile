@@ -1,0 +1,58 @@
+# Shequ — the two commands a newcomer needs: `make demo` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RESIDENTS ?= 20000
+SEED ?= 1
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint check schema serve clean bench-seed
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Shequ needs Python >= 3.11"'
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: install, build the embedded SQLite demo city, serve it and print the logins
+demo: install
+	$(BIN)/shequ migrate --noinput
+	$(BIN)/shequ seed --residents $(RESIDENTS) --seed $(SEED) --reset
+	@echo
+	@echo "Shequ is serving the demo city at http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
+	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+		--access-logfile - --error-logfile -
+
+## make test: lint, checks, schema drift, the whole suite (on PostgreSQL when DATABASE_URL is set)
+test: install lint check
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	@tmp=$$(mktemp -d) && \
+	  $(BIN)/python manage.py spectacular --validate --fail-on-warn --file $$tmp/openapi.yaml && \
+	  diff -u openapi.yaml $$tmp/openapi.yaml \
+	  || (echo "openapi.yaml is out of date with the code: run 'make schema' and commit it" && exit 1)
+
+## make schema: regenerate the committed OpenAPI schema
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+serve: install
+	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4
+
+bench-seed: install
+	$(BIN)/python bench/seed.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .hypothesis screenshots
