@@ -40,13 +40,13 @@ check: install
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@tmp=$$(mktemp -d) && \
-	  $(BIN)/python manage.py spectacular --validate --fail-on-warn --file $$tmp/openapi.yaml && \
+	  $(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file $$tmp/openapi.yaml && \
 	  diff -u openapi.yaml $$tmp/openapi.yaml \
 	  || (echo "openapi.yaml is out of date with the code: run 'make schema' and commit it" && exit 1)
 
 ## make schema: regenerate the committed OpenAPI schema
 schema: install
-	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file openapi.yaml
 
 serve: install
 	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4

@@ -5,6 +5,12 @@ import pytest
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are made by the dozen in tests; the production hasher costs 0.2 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def city(db):
     from shequ.core.testing import build_city

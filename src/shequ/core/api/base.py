@@ -1,4 +1,9 @@
-"""Base API classes: the viewset applies ``for_user`` and maps HTTP methods to actions."""
+"""Base API classes: the viewset applies ``for_user`` and maps HTTP methods to actions.
+
+Anonymous -> 401 (TokenAuthentication comes first, so the answer carries
+``WWW-Authenticate: Token``); authenticated without the action's permission anywhere -> 403;
+an object outside the caller's scope is not in the queryset -> 404, like a missing one.
+"""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
@@ -27,8 +32,13 @@ class ScopedPermission(permissions.BasePermission):
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [ScopedPermission]
-    # A viewset action may name the scope action it needs, e.g. {"reveal": "reveal"}.
+    # A viewset action may name the scope action it needs, e.g. {"reveal": "reveal"}: without
+    # that permission anywhere the answer is 403.
     action_scopes: dict[str, str] = {}
+    # The scope in which an action looks up its objects, where it differs from the action's own:
+    # e.g. {"reveal": "view"} finds the person among those the user may view (404 otherwise),
+    # and leaves to the action the answer for a visible object it may not act on (403).
+    lookup_scopes: dict[str, str] = {}
 
     def get_model(self):
         return self.queryset.model
@@ -38,13 +48,19 @@ class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
             self.request.method, "change"
         )
 
+    def lookup_action(self) -> str:
+        return self.lookup_scopes.get(self.action) or self.scoped_action()
+
     def get_queryset(self):
-        return self.queryset.for_user(self.request.user, self.scoped_action())
+        return self.queryset.for_user(self.request.user, self.lookup_action())
 
 
 @extend_schema_field(serializers.CharField(allow_blank=True))
 class MaskedField(serializers.Field):
-    """A registered personal field, shown masked (``5101***********23X``, ``138****5678``)."""
+    """A registered personal field, shown masked (``5101***********23X``, ``138****5678``).
+
+    There is no way to make it show the plain value: that is ``personal.reveal`` only.
+    """
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True

@@ -1,3 +1,9 @@
 """Account endpoints of the API (tokens)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import obtain_token
+
+urlpatterns = [
+    path("auth/token/", obtain_token, name="api-token"),
+]

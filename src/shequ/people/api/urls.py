@@ -1,4 +1,9 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from . import views
+
+router = SimpleRouter()
+router.register("persons", views.PersonViewSet, basename="person")
+router.register("households", views.HouseholdViewSet, basename="household")
+router.register("residences", views.ResidenceViewSet, basename="residence")
 urlpatterns = router.urls
