@@ -2,7 +2,7 @@
 
 city ``5101`` · district ``510104`` · street ``510104001`` · community ``510104001001``
 grid ``510104001001G01`` · compound ``510104001001C012`` · building ``…C012B03``
-unit ``…B03U2`` · dwelling ``…U2R0501`` (floor 05, room 01)
+unit ``…B03U2`` · dwelling ``…U2R0501`` (floor 05, room 01) · facility ``<area code>F01``
 """
 
 from __future__ import annotations
@@ -47,3 +47,7 @@ def dwelling_code(unit: str, floor: int, room: int) -> str:
 def extend(parent_code: str, code: str) -> str:
     """A child's code extends its parent's; an outside code (``C00000``) is put under it."""
     return code if code.startswith(parent_code) else f"{parent_code}{code}"
+
+
+def facility_code(area_code: str, n: int) -> str:
+    return f"{area_code}F{n:02d}"

@@ -171,7 +171,7 @@ def build_city() -> dict:
                         )
                         out["persons"].append(person)
         Facility.objects.create(
-            code=f"{street.code}F01",
+            code=codes.facility_code(street.code, 1),
             kind=FacilityKind.HEALTH_CENTRE,
             name=f"{dname}社区卫生服务中心",
             name_en=f"{den} Health Centre",

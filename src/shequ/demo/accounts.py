@@ -1,0 +1,68 @@
+"""Demo accounts: one per role, all with one shared password, printed at the end of the seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db.models import ProtectedError
+
+from shequ.core.models import RoleAssignment
+from shequ.core.roles import Role
+
+from .chengdu import CITY_CODE, CITY_NAME
+
+DEMO_PASSWORD = "shequ-demo-2026"
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    area_code: str
+    area_name: str
+    display_name: str
+    superuser: bool = False
+
+
+def accounts_for(street: tuple[str, str], community: tuple[str, str], grid: tuple[str, str]):
+    """The demo accounts, attached to the city and to the first street, community and grid."""
+    return [
+        Account("city", Role.CITY_OPERATOR, CITY_CODE, CITY_NAME, "市城运中心值班员"),
+        Account("street", Role.STREET_STAFF, *street, f"{street[1]}工作人员"),
+        Account("community", Role.COMMUNITY_WORKER, *community, f"{community[1]}社区工作者"),
+        Account("grid", Role.GRID_WORKER, *grid, f"{grid[1]}网格员"),
+        Account("dept", Role.DEPARTMENT_HANDLER, CITY_CODE, CITY_NAME, "市住建局经办人"),
+        Account("steward", Role.DATA_STEWARD, CITY_CODE, CITY_NAME, "市数据资源管理员"),
+        # The admin site's superuser is scoped like anyone else: a data steward for the city.
+        Account("admin", Role.DATA_STEWARD, CITY_CODE, CITY_NAME, "系统管理员", superuser=True),
+    ]
+
+
+USERNAMES = ["city", "street", "community", "grid", "dept", "steward", "admin"]
+
+
+def remove_demo_users() -> None:
+    """Delete the demo users; one that audit rows still point at is kept (and reset later)."""
+    User = get_user_model()
+    for user in User.objects.filter(username__in=USERNAMES):
+        try:
+            user.delete()
+        except ProtectedError:
+            user.assignments.all().delete()
+
+
+def create_accounts(accounts: list[Account], password: str = DEMO_PASSWORD) -> None:
+    User = get_user_model()
+    hashed = make_password(password)  # hashed once: hashing is deliberately slow
+    for acc in accounts:
+        user, _ = User.objects.get_or_create(username=acc.username)
+        user.password = hashed
+        user.display_name = acc.display_name
+        user.is_active = True
+        user.is_staff = acc.superuser
+        user.is_superuser = acc.superuser
+        user.save()
+        user.assignments.all().delete()
+        RoleAssignment.objects.create(user=user, role=acc.role, area_code=acc.area_code)
