@@ -8,6 +8,9 @@ api_v1 = [
     path("", include("shequ.core.api.urls")),
     path("", include("shequ.areas.api.urls")),
     path("", include("shequ.people.api.urls")),
+    path("", include("shequ.cases.api.urls")),
+    path("", include("shequ.campaigns.api.urls")),
+    path("", include("shequ.dashboards.api.urls")),
 ]
 
 urlpatterns = [
@@ -15,6 +18,10 @@ urlpatterns = [
     path("accounts/", include("shequ.core.urls")),
     path("areas/", include("shequ.areas.urls")),
     path("people/", include("shequ.people.urls")),
+    path("cases/", include("shequ.cases.urls")),
+    path("campaigns/", include("shequ.campaigns.urls")),
+    path("dashboards/", include("shequ.dashboards.urls")),
+    path("open311/v2/", include("shequ.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from shequ.areas.models import Area
-from shequ.demo import accounts
+from shequ.demo import accounts, hooks
 from shequ.demo.generate import CitySeeder
 from shequ.demo.reset import wipe
 
@@ -73,6 +73,15 @@ class Command(BaseCommand):
             demo = seeder.demo
             acc = accounts.accounts_for(demo.street, demo.community, demo.grid)
             accounts.create_accounts(acc, password)
+            ctx = hooks.DemoContext(
+                seed=seed,
+                residents=residents,
+                street=demo.street[0],
+                community=demo.community[0],
+                grid=demo.grid[0],
+                log=log,
+            )
+            app_summaries = hooks.run_all(ctx)
             if postgres:
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -82,9 +91,9 @@ class Command(BaseCommand):
             f"{stats.households:,} households, {sum(stats.places.values()):,} places, "
             f"{sum(stats.areas.values()):,} areas, {stats.facilities:,} facilities"
         )
-        self.print_summary(stats, acc, password)
+        self.print_summary(stats, acc, password, app_summaries)
 
-    def print_summary(self, stats, acc, password: str) -> None:
+    def print_summary(self, stats, acc, password: str, app_summaries: list[str]) -> None:
         out = self.stdout
         levels = ", ".join(f"{level} {n:,}" for level, n in stats.areas.items())
         places = ", ".join(f"{kind} {n:,}" for kind, n in stats.places.items())
@@ -94,6 +103,8 @@ class Command(BaseCommand):
             f"Households: {stats.households:,}; residents: {stats.residents:,}; "
             f"facilities: {stats.facilities:,}"
         )
+        for line in app_summaries:
+            out.write(line)
         out.write("")
         out.write("Demo accounts (one password for all):")
         rows = [("username", "password", "role", "area")]
