@@ -21,7 +21,7 @@ class ScopedQuerySet(models.QuerySet):
 
     def for_user(self, user, action: str):
         perm = self.model.perm(action)
-        q = scope_q(user, perm, self.model.scope_field)
+        q = scope_q(user, perm, self.model.scope_field, self.model)
         if q is None:
             return self.none()
         return self.filter(q)
@@ -35,6 +35,8 @@ class ScopedModel(models.Model):
     """A row that belongs somewhere: it carries the code of the deepest area it belongs to."""
 
     scope_field = "area_code"
+    # Related models may share one model's permissions ("case" for Case, CaseEvent ...).
+    perm_model: str | None = None
 
     objects = ScopedQuerySet.as_manager()
 
@@ -43,7 +45,12 @@ class ScopedModel(models.Model):
 
     @classmethod
     def perm(cls, action: str) -> str:
-        return f"{cls._meta.app_label}.{action}_{cls._meta.model_name}"
+        return f"{cls._meta.app_label}.{action}_{cls.perm_model or cls._meta.model_name}"
+
+    @classmethod
+    def role_scope(cls, role: str, user):
+        """A further condition for one role within its areas (a Q), or None for none."""
+        return None
 
     @classmethod
     def user_may(cls, user, action: str) -> bool:

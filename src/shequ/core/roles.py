@@ -27,6 +27,9 @@ class Action(models.TextChoices):
 
 PLACES = ("areas.area", "areas.place", "areas.facility")
 PEOPLE = ("people.person", "people.household", "people.residence")
+CASES = ("cases.case",)  # Case and its events, attachments ... share these (perm_model)
+CAMPAIGNS = ("campaigns.campaign",)  # campaigns, rounds, tasks, visits
+DASHBOARDS = ("dashboards.dashboard",)
 
 
 def _grant(models_: tuple[str, ...], *actions: str) -> set[str]:
@@ -40,22 +43,46 @@ def _grant(models_: tuple[str, ...], *actions: str) -> set[str]:
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # The operations centre watches the whole city: everything visible, personal fields masked,
     # no reveal (it works with aggregates and cases, not with individuals' identities).
-    Role.CITY_OPERATOR: frozenset(_grant(PLACES, "view", "export") | _grant(PEOPLE, "view")),
+    Role.CITY_OPERATOR: frozenset(
+        _grant(PLACES, "view", "export")
+        | _grant(PEOPLE, "view")
+        | _grant(CASES, "view", "add", "dispatch", "supervise", "export")
+        | _grant(CAMPAIGNS, "view")
+        | _grant(DASHBOARDS, "view")
+    ),
     Role.STREET_STAFF: frozenset(
-        _grant(PLACES, "view", "export") | _grant(PEOPLE, "view", "reveal")
+        _grant(PLACES, "view", "export")
+        | _grant(PEOPLE, "view", "reveal")
+        | _grant(CASES, "view", "add", "dispatch", "handle", "verify", "reveal", "export")
+        | _grant(CAMPAIGNS, "view", "change", "visit", "export")
+        | _grant(DASHBOARDS, "view")
     ),
     Role.COMMUNITY_WORKER: frozenset(
-        _grant(PLACES, "view", "export", "change") | _grant(PEOPLE, "view", "reveal", "change")
+        _grant(PLACES, "view", "export", "change")
+        | _grant(PEOPLE, "view", "reveal", "change")
+        | _grant(CASES, "view", "add", "handle", "verify", "reveal")
+        | _grant(CAMPAIGNS, "view", "change", "visit")
+        | _grant(DASHBOARDS, "view")
     ),
     # At the door a grid worker must confirm who lives there: may reveal, in the grid only.
     Role.GRID_WORKER: frozenset(
-        _grant(PLACES, "view") | _grant(PEOPLE, "view", "reveal", "change")
+        _grant(PLACES, "view")
+        | _grant(PEOPLE, "view", "reveal", "change")
+        | _grant(CASES, "view", "add", "handle", "reveal")
+        | _grant(CAMPAIGNS, "view", "visit")
+        | _grant(DASHBOARDS, "view")
     ),
-    # Departments handle requests about places; they have no business with the population roll.
-    Role.DEPARTMENT_HANDLER: frozenset(_grant(PLACES, "view")),
+    # Departments handle requests about places (only their own department's cases, see
+    # Case.role_scope); they have no business with the population roll.
+    Role.DEPARTMENT_HANDLER: frozenset(
+        _grant(PLACES, "view") | _grant(CASES, "view", "handle") | _grant(DASHBOARDS, "view")
+    ),
     Role.DATA_STEWARD: frozenset(
         _grant(PLACES, "view", "export", "change", "import")
         | _grant(PEOPLE, "view", "reveal", "export", "change", "import")
+        | _grant(CASES, "view", "export", "reveal")
+        | _grant(CAMPAIGNS, "view", "export")
+        | _grant(DASHBOARDS, "view")
     ),
 }
 

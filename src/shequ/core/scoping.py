@@ -41,14 +41,25 @@ def user_holds(user, perm: str) -> bool:
     return any(role_grants(role, perm) for role, _code in assignments(user))
 
 
-def scope_q(user, perm: str, field: str = "area_code") -> Q | None:
-    """A filter for the rows under the user's areas for ``perm``; None when there are none."""
-    codes = scope_codes(user, perm)
-    if not codes:
+def scope_q(user, perm: str, field: str = "area_code", model=None) -> Q | None:
+    """A filter for the rows under the user's areas for ``perm``; None when there are none.
+
+    Per role, the area condition may be narrowed by the model's ``role_scope(role, user)``
+    (e.g. a department handler sees only the cases of their own departments).
+    """
+    by_role: dict[str, list[str]] = {}
+    for role, code in assignments(user):
+        if role_grants(role, perm):
+            by_role.setdefault(role, []).append(code)
+    if not by_role:
         return None
     q = Q()
-    for code in codes:
-        q |= Q(**{f"{field}__startswith": code})
+    for role, codes in sorted(by_role.items()):
+        area_q = Q()
+        for code in minimal_prefixes(codes):
+            area_q |= Q(**{f"{field}__startswith": code})
+        extra = model.role_scope(role, user) if model is not None else None
+        q |= area_q & extra if extra is not None else area_q
     return q
 
 
