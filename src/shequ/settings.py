@@ -1,6 +1,7 @@
 """Shequ settings. Everything that differs between a laptop and production comes from the
 environment (see docs/operations.md); the defaults are the safe embedded demo set-up."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "shequ.core",
     "shequ.areas",
     "shequ.people",
+    "shequ.cases",
+    "shequ.campaigns",
+    "shequ.dashboards",
     "shequ.demo",
 ]
 
@@ -160,7 +164,11 @@ USE_TZ = True
 
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# WhiteNoise serves from here after collectstatic; it warns on every request if it is missing.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -192,7 +200,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RevealFieldEnum": "shequ.people.api.serializers.REVEAL_FIELD_CHOICES",
+    },
 }
 
 # --- security -------------------------------------------------------------------------------
