@@ -27,7 +27,7 @@ def normalise(raw: str) -> str:
         raise PhoneError(f"a phone number has only digits, not {text!r}")
     if MOBILE.match(digits) or LANDLINE.match(digits):
         return digits
-    if digits.startswith("1"):
+    if digits.startswith("1") and len(digits) != 11:
         raise PhoneError(f"a mobile number has 11 digits, this one has {len(digits)}")
     raise PhoneError("not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number")
 
