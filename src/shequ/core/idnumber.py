@@ -93,3 +93,81 @@ def make(region: str, birth_date: dt.date, sequence: int) -> str:
     """Build a valid number (the demo city and tests use it): sequence 0-999, odd = male."""
     first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + check_char(first17)
+
+
+# --- Reading IDs as lists write them (masked, mistyped, passports) ------------------------------
+
+MASK_CHARS = "*＊●•×"
+_MASKED = re.compile(r"^(?P<prefix>[0-9]*)(?P<mask>\*+)(?P<suffix>[0-9X]*)$")
+# Passports and other travel documents: 6-12 letters and digits (resident IDs have 15 or 18).
+_PASSPORT = re.compile(r"^(?=[A-Z0-9]*[0-9])[A-Z0-9]{6,12}$")
+
+
+@dataclass(frozen=True)
+class IdReading:
+    """What a raw ID field holds, without refusing anything.
+
+    ``kind``: ``resident`` (a valid GB 11643 number, 15-digit ones upgraded to 18), ``invalid``
+    (looks like a resident number but fails the length, date or check; ``problem`` says why),
+    ``masked`` (``prefix`` and ``suffix`` visible, ``length`` characters in all), ``passport``,
+    ``other`` or ``blank``. ``number`` is the cleaned text (18 characters for ``resident``).
+    """
+
+    kind: str
+    number: str = ""
+    problem: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    length: int = 0
+    birth_date: dt.date | None = None
+    sex: str = ""
+    upgraded_from_15: bool = False
+
+
+def masked_parts(raw: str) -> tuple[str, str, int] | None:
+    """``510108********123X`` -> ('510108', '123X', 18); None when the value is not masked."""
+    text = re.sub(r"\s", "", (raw or "").translate(_FULLWIDTH)).upper()
+    for ch in MASK_CHARS:
+        text = text.replace(ch, "*")
+    match = _MASKED.match(text)
+    if not match:
+        return None
+    return match["prefix"], match["suffix"], len(text)
+
+
+def read(raw: str, *, today: dt.date | None = None) -> IdReading:
+    """Classify and clean a raw ID field; never raises (see :class:`IdReading`)."""
+    if not (raw or "").strip():
+        return IdReading(kind="blank")
+    parts = masked_parts(raw)
+    if parts is not None:
+        prefix, suffix, length = parts
+        return IdReading(
+            kind="masked",
+            number=prefix + "*" * (length - len(prefix) - len(suffix)) + suffix,
+            prefix=prefix,
+            suffix=suffix,
+            length=length,
+        )
+    number = clean(raw)
+    if _PASSPORT.match(number):
+        return IdReading(kind="passport", number=number)
+    if not re.fullmatch(r"[0-9]{14,19}X?|[0-9]{17}[0-9X]", number):
+        return IdReading(kind="other", number=number, problem="not a citizen ID number")
+    try:
+        parsed = parse(number, today=today)
+    except IdNumberError as exc:
+        birth = None
+        if len(number) == 18:
+            try:
+                birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            except ValueError:
+                birth = None
+        return IdReading(kind="invalid", number=number, problem=str(exc), birth_date=birth)
+    return IdReading(
+        kind="resident",
+        number=parsed.number,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        upgraded_from_15=len(number) == 15,
+    )

@@ -34,3 +34,36 @@ def normalise(raw: str) -> str:
 
 def is_mobile(value: str) -> bool:
     return bool(MOBILE.match(value or ""))
+
+
+# --- Reading phone fields as lists write them ----------------------------------------------------
+
+SEPARATORS = re.compile(r"[/／;；,，、|]|\s{2,}|或")
+LOCAL_LANDLINE = re.compile(r"^[2-9]\d{6,7}$")
+
+
+def read_many(raw: str, *, area_code: str = "028") -> list[tuple[str, str]]:
+    """Every number in a phone field, as ``(digits, problem)`` pairs.
+
+    Several numbers may be separated by '/', ';', ',' or '、'. A local landline without its
+    area code (``87654321``) gets ``area_code``. A value that is not a valid number keeps its
+    digits (so a mistyped number can still be compared) and says what is wrong.
+    """
+    out: list[tuple[str, str]] = []
+    for part in SEPARATORS.split((raw or "").translate(_FULLWIDTH)):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append((normalise(part), ""))
+            continue
+        except PhoneError as exc:
+            problem = str(exc)
+        digits = re.sub(r"\D", "", part)
+        if part.lstrip().startswith("+86") and digits.startswith("86"):
+            digits = digits[2:]
+        if LOCAL_LANDLINE.match(digits):
+            out.append((area_code + digits, ""))
+        elif digits:
+            out.append((digits, problem))
+    return out
