@@ -6,3 +6,30 @@ class CasesConfig(AppConfig):
     name = "shequ.cases"
     label = "cases"
     verbose_name = _("Resident requests and events")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from shequ.areas.models import Area
+
+        def area_saved(sender, instance, **kwargs):
+            from .routing import update_extent
+
+            if not kwargs.get("raw"):
+                update_extent(instance)
+
+        def area_deleted(sender, instance, **kwargs):
+            from .models import AreaExtent
+
+            AreaExtent.objects.filter(area_code=instance.code).delete()
+
+        post_save.connect(area_saved, sender=Area, dispatch_uid="cases-area-extent", weak=False)
+
+        from .models import WorkCalendarDay
+        from .workcalendar import Calendar
+
+        for signal in (post_save, post_delete):
+            signal.connect(Calendar.forget, sender=WorkCalendarDay, weak=False)
+        post_delete.connect(
+            area_deleted, sender=Area, dispatch_uid="cases-area-extent-del", weak=False
+        )
