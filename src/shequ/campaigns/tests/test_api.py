@@ -1,0 +1,98 @@
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from shequ.campaigns.models import Visit
+from shequ.campaigns.testing import ANSWERS, campaign_for
+from shequ.core.roles import ROLE_PERMISSIONS, Role
+
+pytestmark = pytest.mark.django_db
+SYNC = "/api/v1/campaign-visits/sync/"
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def campaign(city):
+    return campaign_for(city, 0, rounds=1)
+
+
+def item(task, **extra):
+    return {
+        "uuid": str(uuid.uuid4()),
+        "task": task.pk,
+        "outcome": "visited",
+        "answers": ANSWERS,
+        "visited_at": "2020-02-04T10:00:00+08:00",
+        **extra,
+    }
+
+
+class TestSync:
+    def test_anonymous_401_and_roles_without_visit_403(self, campaign, make_user):
+        task = campaign.rounds.get().tasks.first()
+        assert APIClient().post(SYNC, {"visits": [item(task)]}, format="json").status_code == 401
+        for role in Role:
+            allowed = "campaigns.visit_campaign" in ROLE_PERMISSIONS[role]
+            user = make_user(f"u-{role}", role, "510104001")
+            response = client_for(user).post(SYNC, {"visits": [item(task)]}, format="json")
+            assert response.status_code == (200 if allowed else 403), role
+            if allowed:
+                assert response.data["results"][0]["status"] == "created", role
+        assert Visit.objects.count() == 3  # street staff, community worker, grid worker
+
+    def test_out_of_scope_task_is_refused_like_a_missing_one(self, city, campaign, make_user):
+        task = campaign.rounds.get().tasks.first()
+        outsider = make_user("out", Role.GRID_WORKER, city["grids"][-1].code)
+        missing = dict(item(task), task=999999)
+        response = client_for(outsider).post(SYNC, {"visits": [item(task), missing]}, format="json")
+        assert response.status_code == 200
+        errors = [r["errors"] for r in response.data["results"]]
+        assert errors[0] == errors[1] == {"task": ["No such visit task within your scope."]}
+
+    def test_resending_is_idempotent_and_bad_shapes_are_400(self, campaign, make_user):
+        task = campaign.rounds.get().tasks.first()
+        client = client_for(make_user("w", Role.COMMUNITY_WORKER, campaign.area_code))
+        batch = {"visits": [item(task), item(task, outcome="not_home", answers={})]}
+        first = client.post(SYNC, batch, format="json")
+        second = client.post(SYNC, batch, format="json")
+        assert [r["status"] for r in first.data["results"]] == ["created", "created"]
+        assert [r["status"] for r in second.data["results"]] == ["duplicate", "duplicate"]
+        assert Visit.objects.count() == 2
+        assert client.post(SYNC, {"visits": "x"}, format="json").status_code == 400
+        assert client.post(SYNC, [1, 2], format="json").status_code == 400
+        too_many = {"visits": [item(task) for _ in range(1001)]}
+        assert client.post(SYNC, too_many, format="json").status_code == 400
+
+
+class TestCoverage:
+    def url(self, campaign):
+        return f"/api/v1/campaigns/{campaign.pk}/coverage/"
+
+    def test_access(self, city, campaign, make_user):
+        assert APIClient().get(self.url(campaign)).status_code == 401
+        dept = make_user("dept", Role.DEPARTMENT_HANDLER, "5101")
+        assert client_for(dept).get(self.url(campaign)).status_code == 403
+        outsider = make_user("out", Role.STREET_STAFF, "510105001")
+        assert client_for(outsider).get(self.url(campaign)).status_code == 404
+        city_op = make_user("cityop", Role.CITY_OPERATOR, "5101")
+        response = client_for(city_op).get(self.url(campaign))
+        assert response.status_code == 200
+        assert response.data["rounds"][0]["total"] == 8
+
+    def test_visits_show_in_coverage_by_area(self, city, campaign, make_user):
+        worker = make_user("w", Role.STREET_STAFF, campaign.area_code)
+        task = campaign.rounds.get().tasks.get(dwelling=city["dwellings"][0])
+        client = client_for(worker)
+        client.post(SYNC, {"visits": [item(task)]}, format="json")
+        whole = client.get(self.url(campaign)).data["rounds"][0]
+        assert (whole["visited"], whole["remaining"]) == (1, 7)
+        grid = client.get(self.url(campaign), {"area": city["grids"][1].code}).data
+        assert grid["rounds"][0]["visited"] == 0 and grid["rounds"][0]["total"] == 2
+        assert client.get(self.url(campaign), {"area": "510105"}).status_code == 400
+        assert client.get(self.url(campaign), {"area": "5101;--"}).status_code == 400
