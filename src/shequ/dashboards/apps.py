@@ -6,3 +6,8 @@ class DashboardsConfig(AppConfig):
     name = "shequ.dashboards"
     label = "dashboards"
     verbose_name = _("Dashboards")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

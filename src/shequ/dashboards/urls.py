@@ -1,2 +1,14 @@
+from django.urls import path
+
+from . import views
+
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("place/<str:code>/", views.place_page, name="place"),
+    path("place/<str:code>/csv/<str:key>/", views.csv_download, name="place-csv"),
+    path("<str:code>/", views.area_page, name="area"),
+    path("<str:code>/screen/", views.screen, name="screen"),
+    path("<str:code>/print/", views.print_page, name="print"),
+    path("<str:code>/csv/<str:key>/", views.csv_download, name="csv"),
+]
