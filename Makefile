@@ -25,6 +25,9 @@ demo: install
 	$(BIN)/shequ seed --residents $(RESIDENTS) --seed $(SEED) --reset
 	@echo
 	@echo "Shequ is serving the demo city at http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
+	@# The job consumer (uploads, re-linking, deadlines) runs beside the web server and stops with it.
+	$(BIN)/shequ run_huey --workers 2 & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--access-logfile - --error-logfile -
 
@@ -49,6 +52,8 @@ schema: install
 	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file openapi.yaml
 
 serve: install
+	$(BIN)/shequ run_huey --workers 2 & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4
 
 bench-seed: install

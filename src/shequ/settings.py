@@ -3,6 +3,7 @@ environment (see docs/operations.md); the defaults are the safe embedded demo se
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -28,6 +29,21 @@ if not SECRET_KEY:
     # Embedded demo only: a fixed development key. Production sets SECRET_KEY.
     SECRET_KEY = "shequ-insecure-demo-key-change-me-in-production-0123456789abcdef"
 
+# Encryption at rest of ID numbers and phones (core/crypto.py): "<id>:<base64 32 bytes>[,...]",
+# the first key encrypts, all decrypt; and the HMAC key of the lookup hashes. Production refuses
+# to start without them; the demo uses fixed, public keys.
+SHEQU_DATA_KEY = os.environ.get("SHEQU_DATA_KEY", "")
+SHEQU_HASH_KEY = os.environ.get("SHEQU_HASH_KEY", "")
+if not (SHEQU_DATA_KEY and SHEQU_HASH_KEY):
+    if os.environ.get("SHEQU_PRODUCTION"):
+        raise RuntimeError(
+            "SHEQU_DATA_KEY and SHEQU_HASH_KEY must be set in production (see docs/operations.md)"
+        )
+    from shequ.core.crypto_demo import DEMO_DATA_KEY, DEMO_HASH_KEY
+
+    SHEQU_DATA_KEY = SHEQU_DATA_KEY or DEMO_DATA_KEY
+    SHEQU_HASH_KEY = SHEQU_HASH_KEY or DEMO_HASH_KEY
+
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -46,10 +62,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "huey.contrib.djhuey",
     "shequ.core",
     "shequ.areas",
     "shequ.people",
     "shequ.cases",
+    "shequ.cases.open311",
     "shequ.campaigns",
     "shequ.dashboards",
     "shequ.demo",
@@ -128,6 +146,24 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- background jobs (Huey) ------------------------------------------------------------------
+# SQLite storage under VAR_DIR by default, Redis when REDIS_URL is set; run the consumer with
+# `shequ run_huey`. Tests run jobs immediately, in process (HUEY_IMMEDIATE=1 does it anywhere).
+if os.environ.get("REDIS_URL"):
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "shequ",
+        "url": os.environ["REDIS_URL"],
+        "immediate": env_bool("HUEY_IMMEDIATE", "pytest" in sys.modules),
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "shequ",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": env_bool("HUEY_IMMEDIATE", "pytest" in sys.modules),
+    }
 
 # --- accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -216,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "RevealFieldEnum": "shequ.people.api.serializers.REVEAL_FIELD_CHOICES",
+        "VisitOutcomeEnum": "shequ.campaigns.models.Outcome.choices",
     },
 }
 

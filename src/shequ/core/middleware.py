@@ -11,7 +11,16 @@ class NoStorePersonalDataMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        from .personal import REVEALED
+
+        token = REVEALED.set(False)
+        try:
+            response = self.get_response(request)
+            if REVEALED.get():
+                # The answer to a reveal holds plain values: say so (tests and proxies check).
+                response["X-Personal-Data"] = "revealed"
+        finally:
+            REVEALED.reset(token)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store, private"

@@ -9,6 +9,7 @@ a mask: it checks the permission at the object's area, needs a reason, and write
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -53,6 +54,11 @@ def display(obj, field: str) -> str:
     return pf.mask(str(value))
 
 
+# Set by a successful reveal during a request; the middleware then marks the answer with
+# ``X-Personal-Data: revealed`` (the one kind of answer that may hold plain values).
+REVEALED: ContextVar[bool] = ContextVar("shequ_revealed", default=False)
+
+
 class RevealRefused(ValidationError):
     pass
 
@@ -83,4 +89,5 @@ def reveal(user, obj, fields: list[str], reason: str, *, channel: str = "web", i
         channel=channel,
         ip_address=ip,
     )
+    REVEALED.set(True)
     return {f: str(getattr(obj, f) or "") for f in fields}

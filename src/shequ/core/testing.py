@@ -109,7 +109,7 @@ def build_city() -> dict:
                     lng=grid.lng,
                     lat=grid.lat,
                     compound_type="commercial",
-                    address=f"人民路{g_i + 1}号",
+                    address=f"人民路{c_i * 2 + g_i + 1}号",  # unique gate within a district
                     managed=True,
                 )
                 building = Place.objects.create(

@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from shequ.core.fields import hash_fields
+
 
 class SeedFieldError(RuntimeError):
     pass
@@ -49,11 +51,25 @@ class Table:
         unknown = [f for f in self.fields if f not in attnames]
         if unknown:
             raise SeedFieldError(f"{meta.label} has no field(s) {', '.join(unknown)}")
+        # Personal fields encrypted at rest: the seeder writes ciphertext and the keyed lookup
+        # hashes (the hash columns follow the declared ones), as the ORM would on save.
+        self._encrypt = [
+            (i, attnames[name])
+            for i, name in enumerate(self.fields)
+            if hasattr(attnames[name], "encrypt")
+        ]
+        self._hashes = [
+            (self.fields.index(f.source), f)
+            for f in hash_fields(model)
+            if f.source in self.fields and f.attname not in self.fields
+        ]
         self.columns = [attnames[name].column for name in self.fields]
+        self.columns += [f.column for _i, f in self._hashes]
+        hashed = {f.attname for _i, f in self._hashes}
         now = timezone.now()
         extra_cols, extra_vals = [], []
         for field in meta.concrete_fields:
-            if field.attname in self.fields:
+            if field.attname in self.fields or field.attname in hashed:
                 continue
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 value = now
@@ -84,7 +100,15 @@ class Table:
         """Queue a row (without its id); returns the id it gets."""
         pk = self._next
         self._next += 1
-        self.rows.append((pk, *values))
+        row = (pk, *values)
+        if self._encrypt or self._hashes:
+            plain = row
+            row = list(row)
+            for i, field in self._encrypt:
+                row[i] = field.encrypt(plain[i])
+            row.extend(field.hash_for(plain[i]) for i, field in self._hashes)
+            row = tuple(row)
+        self.rows.append(row)
         return pk
 
     @property

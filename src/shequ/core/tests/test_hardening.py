@@ -1,5 +1,6 @@
 """Platform hardening: CSP without inline scripts, session timeouts, production deploy check."""
 
+import base64
 import os
 import re
 import secrets
@@ -79,6 +80,8 @@ def test_production_settings_pass_the_deploy_check():
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "shequ.example.cn",
         "DEBUG": "0",
+        "SHEQU_DATA_KEY": "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SHEQU_HASH_KEY": secrets.token_urlsafe(40),
     }
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
@@ -112,3 +115,17 @@ def test_session_ends_after_idle_time(client, make_user, city):
         clock.shift(settings.SESSION_IDLE_SECONDS + 1)
         response = client.get(home)
         assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_production_refuses_to_start_without_data_keys():
+    env = {**os.environ, "SHEQU_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(60)}
+    env.pop("SHEQU_DATA_KEY", None)
+    env.pop("SHEQU_HASH_KEY", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "SHEQU_DATA_KEY and SHEQU_HASH_KEY" in result.stderr

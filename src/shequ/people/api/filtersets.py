@@ -13,7 +13,7 @@ from shequ.core.api.filters import (
 )
 
 from ..choices import ResidenceKind, ResidentType, Sex
-from ..models import Household, Person, Residence
+from ..models import Batch, BatchStatus, Household, Person, Residence
 
 MAX_AGE = 150
 
@@ -91,3 +91,14 @@ class ResidenceFilterSet(django_filters.FilterSet):
     class Meta:
         model = Residence
         fields = ["under", "person", "dwelling", "kind"]
+
+
+class BatchFilterSet(django_filters.FilterSet):
+    under = UnderFilter()
+    source = django_filters.CharFilter(field_name="source__code", max_length=64)
+    status = django_filters.ChoiceFilter(choices=BatchStatus.choices)
+    ordering = OrderingFilter(fields=("id", "created_at", "area_code"))
+
+    class Meta:
+        model = Batch
+        fields = ["under", "source", "status"]

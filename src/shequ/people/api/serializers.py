@@ -5,7 +5,7 @@ from shequ.core import personal
 from shequ.core.api.base import MaskedField
 
 from ..choices import Relation
-from ..models import Household, Person, Residence
+from ..models import Batch, Household, Person, Residence
 
 # The same words as shequ.core.personal.reveal uses when it refuses (one translation).
 REASON_MESSAGE = _("A reveal needs a reason (at least 4 characters).")
@@ -116,3 +116,68 @@ class RevealSerializer(serializers.Serializer):
 class RevealResultSerializer(serializers.Serializer):
     id_number = serializers.CharField(required=False)
     phone = serializers.CharField(required=False)
+
+
+class PersonSearchSerializer(serializers.Serializer):
+    """Search by an exact ID number or phone: in the body of a POST, never in a URL."""
+
+    id_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text=_("An exact ID number.")
+    )
+    phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text=_("An exact phone number.")
+    )
+
+    def validate(self, attrs):
+        if not (attrs.get("id_number", "").strip() or attrs.get("phone", "").strip()):
+            raise serializers.ValidationError(_("Give an ID number or a phone number."))
+        return attrs
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source.code", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "source",
+            "file_name",
+            "file_format",
+            "sha256",
+            "area_code",
+            "status",
+            "status_display",
+            "progress",
+            "message",
+            "rows",
+            "flagged_rows",
+            "linked_records",
+            "new_persons",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text=_("Source definition name, e.g. police_hukou."))
+    file = serializers.FileField(help_text=_("CSV, XLSX or JSON Lines; header on line 1."))
+    area_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("Area the list belongs to (default: your import area)."),
+    )
+
+
+class FlaggedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    record_id = serializers.CharField()
+    field = serializers.CharField()
+    reason = serializers.CharField()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import multiprocessing as mp
+import os
 import time
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -25,6 +27,7 @@ from ..standardise.geography import Geography
 from ..standardise.records import Standardiser, StandardRecord
 from .blocking import _entries, candidate_pairs, pairs_in_groups
 from .cluster import cluster
+from .collective import attach_titles, inferred_dwellings
 from .comparisons import (
     Comparison,
     build_comparisons,
@@ -78,25 +81,78 @@ def standardise_directory(
     definitions: dict[str, SourceDefinition] | None = None,
     geography: Geography | str | Path | None = None,
     today: dt.date | None = None,
+    workers: int | None = None,
 ) -> list[StandardRecord]:
     """Read every source file present in ``directory`` with its definition and the
-    directory's ``geography.csv``."""
+    directory's ``geography.csv``.
+
+    ``workers`` processes standardise in parallel (default: the CPU count, at most 4; large
+    inputs only: below ``PARALLEL_MIN_BYTES`` of source text one process is faster). The
+    records come back in file order either way."""
     directory = Path(directory)
     definitions = definitions if definitions is not None else builtin_definitions()
     if not isinstance(geography, Geography):
         geography = Geography.from_csv(geography or directory / "geography.csv")
-    records: list[StandardRecord] = []
-    found = 0
-    for defn in definitions.values():
-        path = directory / defn.file
-        if not path.exists():
-            continue
-        found += 1
-        std = Standardiser(defn, geography, today=today)
-        records.extend(std.standardise(line, row) for line, row in read_rows(defn, path))
-    if not found:
+    paths = [(d, directory / d.file) for d in definitions.values() if (directory / d.file).exists()]
+    if not paths:
         names = ", ".join(d.file for d in definitions.values())
         raise FileNotFoundError(f"{directory}: none of the source files ({names}) is there")
+    today = today or dt.date.today()
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    size = sum(path.stat().st_size for _, path in paths)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES and "fork" in mp.get_all_start_methods():
+        return _standardise_parallel(paths, geography, today, workers)
+    records: list[StandardRecord] = []
+    for defn, path in paths:
+        std = Standardiser(defn, geography, today=today)
+        records.extend(std.standardise(line, row) for line, row in read_rows(defn, path))
+    return records
+
+
+# Below about this much source text (~100,000 records) starting processes does not pay.
+PARALLEL_MIN_BYTES = 12_000_000
+PARALLEL_CHUNK = 20_000
+_POOL_STATE: dict = {}
+
+
+def _chunk_worker(job: tuple[str, list]) -> list[StandardRecord]:
+    name, rows = job
+    std = _POOL_STATE["standardisers"][name]
+    return [std.standardise(line, row) for line, row in rows]
+
+
+def _chunks(paths, size: int):
+    for defn, path in paths:
+        rows: list = []
+        for item in read_rows(defn, path):
+            rows.append(item)
+            if len(rows) >= size:
+                yield defn.name, rows
+                rows = []
+        if rows:
+            yield defn.name, rows
+
+
+def _standardise_parallel(paths, geography: Geography, today: dt.date, workers: int):
+    """Chunks of rows to forked workers (which inherit the parsers and the area tree), in
+    order. Equal values parsed in different workers arrive as different objects: they are
+    shared again here, which keeps memory near the single-process figure."""
+    _POOL_STATE["standardisers"] = {
+        defn.name: Standardiser(defn, geography, today=today) for defn, _ in paths
+    }
+    interned: dict = {}
+    records: list[StandardRecord] = []
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            for chunk in pool.imap(_chunk_worker, _chunks(paths, PARALLEL_CHUNK)):
+                for rec in chunk:
+                    rec.name = interned.setdefault(rec.name, rec.name)
+                    rec.former_name = interned.setdefault(rec.former_name, rec.former_name)
+                    rec.address = interned.setdefault(rec.address, rec.address)
+                records.extend(chunk)
+    finally:
+        _POOL_STATE.clear()
     return records
 
 
@@ -119,6 +175,8 @@ class LinkResult:
     config: dict
     timings: dict[str, float] = field(default_factory=dict)
     blocking: dict[str, int] = field(default_factory=dict)
+    # pairs whose household level was inferred from other members of the household
+    inferred: np.ndarray | None = None
 
     def cluster_labels(self, prefix: str = "K") -> list[str]:
         """A label per record; records of one person share it (named after its first
@@ -140,10 +198,13 @@ class LinkResult:
             level = int(self.levels[k, c])
             w = float(weights[c][level])
             tf = float(self.tf.get(comp.name, np.zeros(len(self.i)))[k])
+            label = comp.labels[level]
+            if comp.name == "household" and self.inferred is not None and self.inferred[k]:
+                label += " (the household's other members were linked to this flat)"
             parts.append(
                 {
                     "comparison": comp.name,
-                    "level": comp.labels[level],
+                    "level": label,
                     "weight": round(w + tf, 3),
                     "tf_adjustment": round(tf, 3),
                 }
@@ -170,7 +231,18 @@ class LinkResult:
 
 
 # ----------------------------------------------------------------------------- linking
-def link_records(records: Sequence[StandardRecord], config: dict | None = None) -> LinkResult:
+def link_records(
+    records: Sequence[StandardRecord],
+    config: dict | None = None,
+    model: dict | FellegiSunter | None = None,
+    *,
+    population: int | None = None,
+) -> LinkResult:
+    """Link ``records`` into persons. The weights are estimated on ``records`` by EM, or, with
+    ``model`` (the parameters of an earlier run, :meth:`FellegiSunter.to_params`, or a fitted
+    model), taken from it: a small new batch then scores with weights estimated on earlier,
+    larger data. ``population``: how many records the whole store holds (the prior match share
+    is rescaled to it; default ``len(records)``)."""
     config = config or load_config()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -193,7 +265,13 @@ def link_records(records: Sequence[StandardRecord], config: dict | None = None) 
     timings["comparing"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    model = train(frame, comparisons, config)
+    if model is None:
+        model = train(frame, comparisons, config)
+    else:
+        params = model.to_params(model.n_records) if isinstance(model, FellegiSunter) else model
+        model = FellegiSunter(comparisons)
+        _set_context(model, comparisons, config)
+        model.load_params(params, population or frame.n)
     tf_total, tf_parts = term_frequency_adjustments(
         frame, i, j, model, levels, float(config["em"]["tf_clip"])
     )
@@ -204,9 +282,35 @@ def link_records(records: Sequence[StandardRecord], config: dict | None = None) 
     t = time.perf_counter()
     cl = config["clustering"]
     threshold = probability_to_weight(float(cl["match_probability"]))
-    roots, linked = cluster(
-        frame, i, j, weights, threshold, respect_ids=bool(cl.get("respect_ids", True))
-    )
+    respect_ids = bool(cl.get("respect_ids", True))
+    names = [c.name for c in comparisons]
+    titles = bool(cl.get("title_records", True)) and "household" in names and "sex" in names
+    # surname + title records join only after the others (see collective.py)
+    title_pair = (frame.name_kind[i] == 2) != (frame.name_kind[j] == 2)
+    first = np.where(title_pair, -np.inf, weights) if titles else weights
+    roots, linked = cluster(frame, i, j, first, threshold, respect_ids=respect_ids)
+    inferred = None
+    if cl.get("household_inference", True) and "household" in names:
+        h = names.index("household")
+        inferred = inferred_dwellings(frame, i, j, roots) & ~title_pair
+        if inferred.any():
+            levels[inferred, h] = levels[inferred, h] % 4 + 4  # same dwelling, phone kept
+            weights[inferred] = model.match_weights(levels[inferred], tf_total[inferred])
+            probabilities = 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
+            first = np.where(title_pair, -np.inf, weights) if titles else weights
+            roots, linked = cluster(frame, i, j, first, threshold, respect_ids=respect_ids)
+    if titles:
+        roots, linked = attach_titles(
+            frame,
+            i,
+            j,
+            weights,
+            threshold,
+            roots,
+            linked,
+            levels[:, names.index("household")],
+            levels[:, names.index("sex")],
+        )
     timings["clustering"] = time.perf_counter() - t
     return LinkResult(
         frame=frame,
@@ -225,6 +329,7 @@ def link_records(records: Sequence[StandardRecord], config: dict | None = None) 
         config=config,
         timings=timings,
         blocking=counts,
+        inferred=inferred,
     )
 
 
@@ -259,12 +364,8 @@ def train(frame: RecordFrame, comparisons: list[Comparison], config: dict) -> Fe
     em = config["em"]
     model = FellegiSunter(comparisons)
     names = [c.name for c in comparisons]
-    if "household" in names:
-        model.context.append((names.index("household"), household_context_levels()))
-    if "coresident" in names:  # another member of the two households matches
-        model.context.append((names.index("coresident"), np.array([False, True, False])))
-    if model.context:
-        model.conditional = frozenset(config["comparisons"].get("conditional", ()))
+    _set_context(model, comparisons, config)
+    model.n_records = frame.n
     model.estimate_u_random(frame, int(em["u_sample_pairs"]), int(em["seed"]))
     estimates: dict[str, list[np.ndarray]] = {}
     ctx_estimates: dict[str, list[np.ndarray]] = {}
@@ -343,6 +444,16 @@ def train(frame: RecordFrame, comparisons: list[Comparison], config: dict) -> Fe
         )
     model.lam = float(np.clip(np.mean(match_counts) / total_pairs, 1e-12, 0.5))
     return model
+
+
+def _set_context(model: FellegiSunter, comparisons: list[Comparison], config: dict) -> None:
+    names = [c.name for c in comparisons]
+    if "household" in names:
+        model.context.append((names.index("household"), household_context_levels()))
+    if "coresident" in names:  # another member of the two households matches
+        model.context.append((names.index("coresident"), np.array([False, True, False])))
+    if model.context:
+        model.conditional = frozenset(config["comparisons"].get("conditional", ()))
 
 
 def _settle_m(model: FellegiSunter, estimates: dict, names: list[str]) -> None:

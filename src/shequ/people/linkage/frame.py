@@ -157,8 +157,13 @@ class RecordFrame:
             record_id=[r.record_id for r in records],
             name_kind=arr((NAME_KIND[r.name.kind] for r in records), np.int8),
             name_text=arr(names(r.name.text) for r in records),
-            name_key=arr(keys(r.name.key) for r in records),
-            fuzzy_key=arr(fuzzy(r.name.fuzzy_key) for r in records),
+            # A surname + title (刘女士) is not a name: its key would put every 刘女士 and
+            # 刘先生 of the city in one block and one EM session; such records meet others
+            # through their flat or phone and compare at the "surname only" level.
+            name_key=arr(keys(r.name.key) if r.name.kind != "title" else -1 for r in records),
+            fuzzy_key=arr(
+                fuzzy(r.name.fuzzy_key) if r.name.kind != "title" else -1 for r in records
+            ),
             surname_key=arr(parts(r.name.surname_key) for r in records),
             given_key=arr(parts(r.name.given_key) for r in records),
             former_text=arr(names(r.former_name.text) for r in records),

@@ -76,6 +76,7 @@ class FellegiSunter:
     lam: float = 0.1
     sessions: list[dict] = field(default_factory=list)
     known_share: list[float] = field(default_factory=list)
+    n_records: int = 0  # records the parameters were estimated on
 
     @property
     def prior_weight(self) -> float:
@@ -117,6 +118,60 @@ class FellegiSunter:
             wc[0] = 0.0
             out = np.where(ctx, wc[lv], out)
         return out
+
+    # -------------------------------------------------------------------- storage
+    def to_params(self, n_records: int) -> dict:
+        """The fitted parameters as plain JSON (for reuse on a later, smaller input):
+        ``n_records`` is the number of records they were estimated on (λ depends on it)."""
+        return {
+            "version": 1,
+            "n_records": int(n_records),
+            "lambda": float(self.lam),
+            "conditional": sorted(self.conditional),
+            "comparisons": [
+                {
+                    "name": c.name,
+                    "levels": len(c.labels),
+                    "m": [float(x) for x in self.m[k]],
+                    "u": [float(x) for x in self.u[k]],
+                    "u_household": (
+                        [float(x) for x in self.u_ctx[k]]
+                        if self.u_ctx and self.u_ctx[k] is not None
+                        else None
+                    ),
+                    "known_share": float(self.known_share[k]) if self.known_share else 0.0,
+                }
+                for k, c in enumerate(self.comparisons)
+            ],
+            "sessions": [
+                {key: (None if isinstance(v, float) and v != v else v) for key, v in info.items()}
+                for info in self.sessions
+            ],
+        }
+
+    def load_params(self, params: dict, population: int) -> None:
+        """Take parameters of :meth:`to_params` for this model's comparisons (same names and
+        numbers of levels, else ``ValueError``). λ, a share of all record pairs, is rescaled
+        from the records it was estimated on to ``population`` records: the number of
+        matching pairs grows with the records, all pairs with their square."""
+        stored = {c["name"]: c for c in params.get("comparisons", ())}
+        m, u, u_ctx, known = [], [], [], []
+        for comp in self.comparisons:
+            c = stored.get(comp.name)
+            if c is None or int(c["levels"]) != len(comp.labels):
+                raise ValueError(f"the stored model does not fit comparison {comp.name!r}")
+            m.append(np.array(c["m"], dtype=float))
+            u.append(np.array(c["u"], dtype=float))
+            uc = c.get("u_household")
+            u_ctx.append(np.array(uc, dtype=float) if uc is not None else None)
+            known.append(float(c.get("known_share", 0.0)))
+        self.m, self.u, self.u_ctx, self.known_share = m, u, u_ctx, known
+        self.conditional = frozenset(params.get("conditional", ()))
+        n_fit = max(2, int(params["n_records"]))
+        scale = (n_fit - 1) / max(1, population - 1)
+        self.lam = float(np.clip(float(params["lambda"]) * scale, 1e-12, 0.5))
+        self.sessions = [dict(s, reused=True) for s in params.get("sessions", ())]
+        self.n_records = n_fit
 
     # -------------------------------------------------------------------- estimation
     def estimate_u_random(

@@ -65,6 +65,7 @@ class Address:
 BLANK = Address()
 
 
+@lru_cache(maxsize=100_000)
 def parse_spec(text: str) -> tuple[int | None, int | None, int | None] | None:
     """Building, unit, room from '3栋2单元501', '3-2-501', '22栋2单元8楼4号' …; None if the
     text is not such a form; (None, None, None) for an empty text."""
@@ -200,9 +201,9 @@ def _parse_cached(raw: str, geo: Geography, district: str, street: str, communit
             room=room,
         )
 
-    road = geo.match_road(text)
+    road = geo.match_road(text, context=_context_code(ctx))
     if road is not None:
-        code, rest = road
+        codes, rest = road
         spec = parse_spec(rest)
         if spec is not None:
             building, unit, room = spec
@@ -212,7 +213,7 @@ def _parse_cached(raw: str, geo: Geography, district: str, street: str, communit
                 ctx,
                 geo,
                 kind=kind,
-                compounds=(code,),
+                compounds=codes,
                 building=building,
                 unit=unit,
                 room=room,

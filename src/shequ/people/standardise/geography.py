@@ -70,7 +70,9 @@ class Geography:
     street_by_name: dict[str, list[str]] = field(default_factory=dict)
     community_by_name: dict[str, list[str]] = field(default_factory=dict)
     compound_variants: dict[str, dict[str, int]] = field(default_factory=dict)
-    road_index: dict[str, str] = field(default_factory=dict)  # 金沙北路269号 -> compound code
+    # 金沙北路269号 -> the codes of every compound at that gate address (the same road address
+    # exists in several districts: 锦江区人民路1号 and 青羊区人民路1号)
+    road_index: dict[str, list[str]] = field(default_factory=dict)
     max_variant_len: int = 0
     max_road_len: int = 0
 
@@ -132,7 +134,9 @@ class Geography:
                 slot[compound.code] = priority
             self.max_variant_len = max(self.max_variant_len, len(variant))
         if compound.road_address:
-            self.road_index[compound.road_address] = compound.code
+            codes = self.road_index.setdefault(compound.road_address, [])
+            if compound.code not in codes:
+                codes.append(compound.code)
             self.max_road_len = max(self.max_road_len, len(compound.road_address))
 
     # ------------------------------------------------------------------ lookups
@@ -170,12 +174,18 @@ class Geography:
             if candidates:
                 yield candidates, text[length:]
 
-    def match_road(self, text: str) -> tuple[str, str] | None:
-        """(compound code, rest) when ``text`` starts with a compound's gate road address."""
+    def match_road(self, text: str, context: str = "") -> tuple[tuple[str, ...], str] | None:
+        """(compound codes, rest) when ``text`` starts with a compound's gate road address.
+        ``context``: the area code the text (or the record) names before it (district,
+        street or community); it chooses among compounds with the same road address. With
+        no context, or none inside it, every candidate is kept."""
         for length in range(min(len(text), self.max_road_len), 3, -1):
-            code = self.road_index.get(text[:length])
-            if code:
-                return code, text[length:]
+            codes = self.road_index.get(text[:length])
+            if codes:
+                if context and len(codes) > 1:
+                    inside = [c for c in codes if self.compounds[c].community.startswith(context)]
+                    codes = inside or codes
+                return tuple(codes), text[length:]
         return None
 
 

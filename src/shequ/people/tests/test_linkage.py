@@ -343,3 +343,95 @@ def test_link_command_refuses_a_folder_without_sources(tmp_path):
     (tmp_path / "geography.csv").write_text("level,code,name,parent_code\n", encoding="utf-8")
     with pytest.raises(CommandError, match="none of the source files"):
         call_command("link", str(tmp_path), "--out", str(tmp_path / "x.csv"))
+
+
+def _at_flat(source, rid, name, *, room=501, phone="13800000001", sex="", **kw):
+    from shequ.people.standardise import Address, parse_name
+
+    address = Address(
+        kind="dwelling",
+        district="510104",
+        community="510104001001",
+        compounds=("C1",),
+        building=3,
+        unit=2,
+        room=room,
+    )
+    return StandardRecord(
+        source,
+        rid,
+        name=parse_name(name),
+        sex=sex,
+        phones=(phone,) if phone else (),
+        address=address,
+        **kw,
+    )
+
+
+def _title_roots(*records):
+    from shequ.people.linkage.collective import attach_titles
+    from shequ.people.linkage.comparisons import household_levels, sex_levels
+
+    f = _frame(*records)
+    i, j = np.triu_indices(f.n, k=1)
+    roots = np.arange(f.n)
+    weights = np.full(len(i), -5.0)  # the model links nothing on its own
+    new, _ = attach_titles(
+        f,
+        i,
+        j,
+        weights,
+        0.0,
+        roots,
+        np.zeros(len(i), dtype=bool),
+        household_levels(f, i, j, {}),
+        sex_levels(f, i, j, {}),
+    )
+    return new.tolist()
+
+
+def test_a_surname_and_title_record_joins_the_only_person_it_can_be():
+    mr = _at_flat("property_mgmt", "1", "杜先生")
+    father = _at_flat("visit_forms", "2", "杜建国", sex="1")
+    mother = _at_flat("visit_forms", "3", "王芳", sex="2")
+    daughter = _at_flat("visit_forms", "4", "杜小雨", sex="2")
+    roots = _title_roots(mr, father, mother, daughter)
+    assert roots[0] == roots[1]  # the only 杜 man at the flat
+    assert len(set(roots[1:])) == 3
+
+
+def test_a_surname_and_title_record_stays_alone_when_two_persons_fit():
+    mr = _at_flat("property_mgmt", "1", "杜先生")
+    father = _at_flat("visit_forms", "2", "杜建国", sex="1")
+    son = _at_flat("visit_forms", "3", "杜浩", sex="1")
+    assert _title_roots(mr, father, son) == [0, 1, 2]
+
+
+def test_a_moved_household_links_its_hukou_records_through_its_other_members():
+    from shequ.core import idnumber as idn
+    from shequ.people.linkage.collective import inferred_dwellings
+    from shequ.people.standardise import Address, parse_name
+
+    old = Address(kind="dwelling", district="510104", compounds=("C9",), building=1, room=101)
+    birth = dt.date(1970, 3, 1)
+    number = idn.make("510104", birth, 11)
+
+    def police(rid, name):
+        return StandardRecord(
+            "police_hukou",
+            rid,
+            name=parse_name(name),
+            address=old,
+            address_role="hukou",
+            household_number="H1",
+        )
+
+    head, spouse = police("1", "张伟"), police("2", "李芳")
+    head.id = idn.read(number)
+    visit = _at_flat("visit_forms", "3", "张伟", id=idn.read(number))
+    prop = _at_flat("property_mgmt", "4", "李芳")
+    stranger = _at_flat("property_mgmt", "5", "李芳", room=1202)
+    f = _frame(head, spouse, visit, prop, stranger)
+    i, j = np.array([0, 1, 1]), np.array([2, 3, 4])
+    roots = np.array([0, 1, 0, 3, 4])  # the head is linked (by ID) to the visit form
+    assert inferred_dwellings(f, i, j, roots).tolist() == [False, True, False]

@@ -246,6 +246,26 @@ def test_police_road_address_with_floor_and_flat(geo):
     assert (a.compound, a.building, a.unit, a.room) == ("C1", 22, 2, 804)
 
 
+def test_a_road_address_in_two_districts_is_chosen_by_the_district_in_the_text():
+    g = Geography()
+    g.add_district("510104", "锦江区")
+    g.add_district("510105", "青羊区")
+    for code, community in (("C1", "510104001001"), ("C2", "510105002001")):
+        g.communities[community] = ("", community[:9])
+        g.add_compound(
+            Compound(code, f"小区{code}", community, community[:9], community[:6], "",
+                     "人民路1号", True)
+        )  # fmt: skip
+    jinjiang = parse_address("锦江区人民路1号3栋2单元5楼1号", g)
+    assert (jinjiang.compound, jinjiang.district, jinjiang.room) == ("C1", "510104", 501)
+    qingyang = parse_address("四川省成都市青羊区人民路1号3栋2单元5楼1号", g)
+    assert (qingyang.compound, qingyang.district) == ("C2", "510105")
+    # The record's own district field chooses too; with no district both stay candidates.
+    assert parse_address("人民路1号3-2-501", g, district="510105").compound == "C2"
+    both = parse_address("人民路1号3-2-501", g)
+    assert set(both.compounds) == {"C1", "C2"} and both.compound in ("", None)
+
+
 def test_road_only_village_and_unit_omitted(geo):
     road = parse_address("郫都区望江大道122号", geo)
     assert (road.kind, road.compound, road.building) == ("compound", "C3", None)

@@ -33,12 +33,19 @@ class Command(BaseCommand):
             help="delete the existing city, people, role assignments and demo users first",
         )
         parser.add_argument(
+            "--city-only",
+            action="store_true",
+            help="only the city, its people and the accounts: skip the apps' demo data",
+        )
+        parser.add_argument(
             "--password",
             default=accounts.DEMO_PASSWORD,
             help=f"password of the demo accounts (default {accounts.DEMO_PASSWORD})",
         )
 
-    def handle(self, *args, residents, seed, reset: bool, password: str, **options):
+    def handle(
+        self, *args, residents, seed, reset: bool, password: str, city_only: bool = False, **options
+    ):
         verbosity = options.get("verbosity", 1)
         if residents < 1:
             raise CommandError("--residents must be at least 1.")
@@ -81,7 +88,7 @@ class Command(BaseCommand):
                 grid=demo.grid[0],
                 log=log,
             )
-            app_summaries = hooks.run_all(ctx)
+            app_summaries = [] if city_only else hooks.run_all(ctx)
             if postgres:
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
