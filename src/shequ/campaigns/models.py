@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid as uuid_lib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,11 @@ from shequ.core import personal
 from shequ.core.fields import EncryptedTextField, KeyedHashField
 from shequ.core.querysets import ScopedModel, ScopedQuerySet
 from shequ.core.scoping import scope_codes
+
+# The columns' limits on PostgreSQL, stated on the fields: without them Django derives the
+# bounds from the database in use, and the published API schema would depend on it.
+MAX_SMALL = MaxValueValidator(32767)
+MAX_INT = MaxValueValidator(2147483647)
 
 
 class CampaignModel(ScopedModel):
@@ -80,7 +86,7 @@ class FormVersion(CampaignModel):
     """A visit form defined as data (see ``forms_schema``); immutable once a visit uses it."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="forms")
-    number = models.PositiveSmallIntegerField(_("version"))
+    number = models.PositiveSmallIntegerField(_("version"), validators=[MAX_SMALL])
     schema = models.JSONField(_("questions"))
     area_code = models.CharField(_("area code"), max_length=40, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -103,7 +109,7 @@ class FormVersion(CampaignModel):
 
 class Round(CampaignModel):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rounds")
-    number = models.PositiveSmallIntegerField(_("round"))
+    number = models.PositiveSmallIntegerField(_("round"), validators=[MAX_SMALL])
     start = models.DateField(_("from"))
     end = models.DateField(_("to"))
     form = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="rounds")
@@ -210,11 +216,15 @@ class VisitTask(CampaignModel):
     )
     area_code = models.CharField(_("area code"), max_length=40, db_index=True)
     community_code = models.CharField(_("community"), max_length=40, db_index=True)
-    households = models.PositiveSmallIntegerField(_("households"), default=0)
+    households = models.PositiveSmallIntegerField(
+        _("households"), default=0, validators=[MAX_SMALL]
+    )
     team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
-    route_order = models.PositiveIntegerField(_("order on the route"), default=0)
+    route_order = models.PositiveIntegerField(
+        _("order on the route"), default=0, validators=[MAX_INT]
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.PENDING
     )
@@ -273,7 +283,7 @@ class NewResident(CampaignModel):
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="new_residents")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    round_number = models.PositiveSmallIntegerField(_("round"))
+    round_number = models.PositiveSmallIntegerField(_("round"), validators=[MAX_SMALL])
     dwelling = models.ForeignKey("areas.Place", on_delete=models.PROTECT, related_name="+")
     area_code = models.CharField(_("area code"), max_length=40, db_index=True)
     name = models.CharField(_("name"), max_length=100)
