@@ -123,6 +123,18 @@ def print_page(request, code):
 
 
 @login_required
+def summary_pdf(request, code):
+    """The one-page summary as a PDF file, for the same user and scope as the page."""
+    from .pdf import summary_pdf as render_pdf
+
+    area, place = access.resolve(request.user, code)
+    data = dashboard(request.user, area=area, place=place)
+    response = HttpResponse(render_pdf(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{data["code"]}-{data["today"]}.pdf"'
+    return response
+
+
+@login_required
 def csv_download(request, code, key):
     area, place = access.resolve(request.user, code)
     data = dashboard(request.user, area=area, place=place)

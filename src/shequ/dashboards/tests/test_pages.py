@@ -41,6 +41,7 @@ class TestAccess:
         f"/dashboards/{STREET}/",
         f"/dashboards/{STREET}/screen/",
         f"/dashboards/{STREET}/print/",
+        f"/dashboards/{STREET}/summary.pdf",
         f"/dashboards/{STREET}/csv/pop.residents/",
         f"/dashboards/place/{COMPOUND}/",
         f"/dashboards/place/{COMPOUND}/csv/pop.pyramid/",
@@ -129,6 +130,17 @@ class TestPage:
         response = client.get("/dashboards/5101/print/", HTTP_ACCEPT_LANGUAGE="en")
         html = response.content.decode()
         assert "dashboards/print.css" in html and "Residents" in html and ">32<" in html
+
+    def test_one_page_pdf_summary(self, client, built, make_user):
+        import re
+
+        client.force_login(make_user("city", Role.CITY_OPERATOR, "5101"))
+        response = client.get("/dashboards/5101/summary.pdf")
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        body = response.content
+        assert body.startswith(b"%PDF") and body.rstrip().endswith(b"%%EOF")
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", body)) == 1
+        assert b"STSong-Light" in body  # the Chinese CID font, so names render on any machine
 
 
 class TestSuppression:
