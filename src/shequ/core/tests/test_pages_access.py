@@ -94,6 +94,7 @@ COVERED_ELSEWHERE = {
     "dashboards:place-csv": "shequ/dashboards/tests/test_pages.py",
     "dashboards:screen": "shequ/dashboards/tests/test_pages.py",
     "dashboards:print": "shequ/dashboards/tests/test_pages.py",
+    "dashboards:pdf": "shequ/dashboards/tests/test_pages.py::TestAccess",
     "dashboards:csv": "shequ/dashboards/tests/test_pages.py",
     "api-docs": "test_hardening.py::test_api_docs_page_is_served_from_our_own_origin",
 }
