@@ -12,6 +12,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: rate-limit counters are per user id, and ids
+    repeat from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def city(db):
     from shequ.core.testing import build_city

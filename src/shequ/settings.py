@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",
     "shequ.core",
     "shequ.areas",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "shequ.cases.open311",
     "shequ.campaigns",
     "shequ.dashboards",
+    "shequ.governance",
     "shequ.demo",
 ]
 
@@ -81,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): the session signed in with a TOTP code (core/twofactor.py).
+    "django_otp.middleware.OTPMiddleware",
+    # Who is acting, for the audit trail (governance/context.py).
+    "shequ.governance.context.AuditContextMiddleware",
     "shequ.core.middleware.SessionTimeoutMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -190,6 +197,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
+# Two-factor sign-in (django-otp TOTP, core/twofactor.py): roles that may reveal enrol an
+# authenticator app; a reveal needs a session signed in with the code (or, through the API, the
+# code in the X-OTP-Code header). The issuer is the name authenticator apps show.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Shequ")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
+SHEQU_2FA_PENDING_SECONDS = 300  # between a right password and the code
+
 # Sessions end after SESSION_IDLE_SECONDS without a request (the cookie is renewed on each
 # request) and, whatever the activity, SESSION_ABSOLUTE_SECONDS after sign-in.
 SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
@@ -199,6 +213,15 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+
+# --- data use (governance) ------------------------------------------------------------------
+# Audit events are kept AUDIT_RETENTION_DAYS (never under 180: `shequ purge_audit` refuses);
+# an approved export must be produced within EXPORT_APPROVAL_DAYS. Rate limits per user
+# (core/ratelimit.py, {purpose: (uses, window in seconds)}) add to its defaults; producing an
+# export counts as "export" (10 an hour by default).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+EXPORT_APPROVAL_DAYS = int(os.environ.get("EXPORT_APPROVAL_DAYS", "7"))
+SHEQU_RATE_LIMITS = {"export_request": (20, 3600)}
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -230,7 +253,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's backend, refusing empty or mistyped values of typed filters (400).
+    "DEFAULT_FILTER_BACKENDS": ["shequ.core.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "shequ.core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("shequ.cases.api.urls")),
     path("", include("shequ.campaigns.api.urls")),
     path("", include("shequ.dashboards.api.urls")),
+    path("", include("shequ.governance.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("cases/", include("shequ.cases.urls")),
     path("campaigns/", include("shequ.campaigns.urls")),
     path("dashboards/", include("shequ.dashboards.urls")),
+    path("", include("shequ.governance.urls")),
     path("open311/v2/", include("shequ.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

@@ -12,13 +12,23 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ParseError
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ＸｘＳ", "0123456789XxS")
 
 
-class IdNumberError(ValueError):
-    """An ID number that is not valid; the message says what is wrong with it."""
+class IdNumberError(ParseError):
+    """An ID number that is not valid; ``str(exc)`` says what is wrong with it, in the active
+    language (see core/errors.py)."""
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts '²' and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)
@@ -31,8 +41,8 @@ class IdNumber:
 
 
 def check_char(first17: str) -> str:
-    if len(first17) != 17 or not first17.isdigit():
-        raise IdNumberError("the first 17 characters must be digits")
+    if len(first17) != 17 or not _digits(first17):
+        raise IdNumberError(_("the first 17 characters must be digits"))
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
     return CHECK_CHARS[total % 11]
 
@@ -44,8 +54,8 @@ def clean(raw: str) -> str:
 
 def upgrade_15(number15: str) -> str:
     """Old 15-digit number -> 18 digits: insert '19' before the year, append the check."""
-    if len(number15) != 15 or not number15.isdigit():
-        raise IdNumberError("a 15-digit ID number must be 15 digits")
+    if len(number15) != 15 or not _digits(number15):
+        raise IdNumberError(_("a 15-digit ID number must be 15 digits"))
     first17 = number15[:6] + "19" + number15[6:]
     return first17 + check_char(first17)
 
@@ -54,23 +64,29 @@ def parse(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """Validate and normalise; raise IdNumberError naming the first problem found."""
     number = clean(raw)
     if not number:
-        raise IdNumberError("the ID number is empty")
+        raise IdNumberError(_("the ID number is empty"))
     if len(number) == 15:
         number = upgrade_15(number)
     if len(number) != 18:
-        raise IdNumberError(f"an ID number has 18 characters, this one has {len(number)}")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdNumberError("an ID number is 17 digits and a final digit or X")
+        raise IdNumberError(
+            _("an ID number has 18 characters, this one has %(count)s"), count=len(number)
+        )
+    if not _digits(number[:17]) or not (_digits(number[17]) or number[17] == "X"):
+        raise IdNumberError(_("an ID number is 17 digits and a final digit or X"))
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
-        raise IdNumberError(f"the birth date {number[6:14]} does not exist") from exc
+        raise IdNumberError(_("the birth date %(date)s does not exist"), date=number[6:14]) from exc
     today = today or dt.date.today()
     if birth > today or birth.year < 1890:
-        raise IdNumberError(f"the birth date {birth.isoformat()} is not plausible")
+        raise IdNumberError(_("the birth date %(date)s is not plausible"), date=birth.isoformat())
     expected = check_char(number[:17])
     if number[17] != expected:
-        raise IdNumberError(f"the check character is {number[17]}, it should be {expected}")
+        raise IdNumberError(
+            _("the check character is %(found)s, it should be %(expected)s"),
+            found=number[17],
+            expected=expected,
+        )
     sex = "1" if int(number[16]) % 2 else "2"
     return IdNumber(
         number=number,
@@ -163,7 +179,8 @@ def read(raw: str, *, today: dt.date | None = None) -> IdReading:
                 birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
             except ValueError:
                 birth = None
-        return IdReading(kind="invalid", number=number, problem=str(exc), birth_date=birth)
+        # Stored with the record as data: the source text, whatever the active language.
+        return IdReading(kind="invalid", number=number, problem=exc.source_text, birth_date=birth)
     return IdReading(
         kind="resident",
         number=parsed.number,

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import ratelimit, twofactor
 from .masking import mask_id_number, mask_name, mask_phone
 from .models import PersonalDataAccess
 
@@ -63,9 +64,30 @@ class RevealRefused(ValidationError):
     pass
 
 
-@transaction.atomic
-def reveal(user, obj, fields: list[str], reason: str, *, channel: str = "web", ip=None):
-    """Return {field: plain value} and record the access, or raise and show nothing."""
+class RevealThrottled(RevealRefused):
+    """Too many reveals by this user in the window (``core/ratelimit.py``, purpose "reveal")."""
+
+
+class TwoFactorRequired(RevealRefused):
+    """The reveal needs a request verified with a TOTP code (see ``core/twofactor.py``)."""
+
+
+def reveal(
+    user,
+    obj,
+    fields: list[str],
+    reason: str,
+    *,
+    channel: str = "web",
+    ip=None,
+    otp_code: str | None = None,
+):
+    """Return {field: plain value} and record the access, or raise and show nothing.
+
+    Refused (``TwoFactorRequired``) unless the request is verified with a TOTP code: a session
+    signed in with it, or ``otp_code`` (the API's X-OTP-Code header), checked last so that a code
+    is used up only by a reveal that is otherwise allowed.
+    """
     model = type(obj)
     allowed = revealable_fields(model)
     fields = [f for f in dict.fromkeys(fields) if f]
@@ -79,6 +101,17 @@ def reveal(user, obj, fields: list[str], reason: str, *, channel: str = "web", i
         raise RevealRefused(_("A reveal needs a reason (at least 4 characters)."))
     if not model.user_may(user, "reveal") or not obj.in_scope_of(user, "reveal"):
         raise PermissionDenied(_("Your role may not reveal personal data here."))
+    # Every channel (pages, API, exports of single records) is limited here, at the one door.
+    if not ratelimit.allow(user, "reveal"):
+        raise RevealThrottled(_("Too many reveals in a short time: wait a minute and try again."))
+    twofactor.check_reveal(user, channel=channel, code=otp_code)
+    return _record_and_read(user, obj, fields, reason, channel, ip)
+
+
+@transaction.atomic
+def _record_and_read(user, obj, fields, reason, channel, ip) -> dict[str, str]:
+    """The access row and the read, in one transaction: no row, nothing shown."""
+    model = type(obj)
     PersonalDataAccess.objects.create(
         user=user,
         model=model._meta.label_lower,

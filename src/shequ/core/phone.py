@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ParseError
+
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}[0-9]{7,8}$")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
-class PhoneError(ValueError):
-    pass
+class PhoneError(ParseError):
+    """Not a phone number; ``str(exc)`` says why in the active language (see core/errors.py)."""
 
 
 def normalise(raw: str) -> str:
@@ -22,14 +26,20 @@ def normalise(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not digits:
-        raise PhoneError("the phone number is empty")
-    if not digits.isdigit():
-        raise PhoneError(f"a phone number has only digits, not {text!r}")
+        raise PhoneError(_("the phone number is empty"))
+    if not (digits.isascii() and digits.isdigit()):
+        # Name the characters that do not belong, never the number itself (it is personal).
+        wrong = "".join(dict.fromkeys(ch for ch in digits if ch not in "0123456789"))
+        raise PhoneError(
+            _("a phone number has only digits (this one also has: %(chars)s)"), chars=wrong
+        )
     if MOBILE.match(digits) or LANDLINE.match(digits):
         return digits
     if digits.startswith("1") and len(digits) != 11:
-        raise PhoneError(f"a mobile number has 11 digits, this one has {len(digits)}")
-    raise PhoneError("not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number")
+        raise PhoneError(
+            _("a mobile number has 11 digits, this one has %(count)s"), count=len(digits)
+        )
+    raise PhoneError(_("not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number"))
 
 
 def is_mobile(value: str) -> bool:
@@ -39,7 +49,7 @@ def is_mobile(value: str) -> bool:
 # --- Reading phone fields as lists write them ----------------------------------------------------
 
 SEPARATORS = re.compile(r"[/／;；,，、|]|\s{2,}|或")
-LOCAL_LANDLINE = re.compile(r"^[2-9]\d{6,7}$")
+LOCAL_LANDLINE = re.compile(r"^[2-9][0-9]{6,7}$")
 
 
 def read_many(raw: str, *, area_code: str = "028") -> list[tuple[str, str]]:
@@ -47,7 +57,8 @@ def read_many(raw: str, *, area_code: str = "028") -> list[tuple[str, str]]:
 
     Several numbers may be separated by '/', ';', ',' or '、'. A local landline without its
     area code (``87654321``) gets ``area_code``. A value that is not a valid number keeps its
-    digits (so a mistyped number can still be compared) and says what is wrong.
+    digits (so a mistyped number can still be compared) and says what is wrong (in the source
+    text, whatever the active language: the problem is stored as data).
     """
     out: list[tuple[str, str]] = []
     for part in SEPARATORS.split((raw or "").translate(_FULLWIDTH)):
@@ -58,8 +69,8 @@ def read_many(raw: str, *, area_code: str = "028") -> list[tuple[str, str]]:
             out.append((normalise(part), ""))
             continue
         except PhoneError as exc:
-            problem = str(exc)
-        digits = re.sub(r"\D", "", part)
+            problem = exc.source_text  # stored with the record: the source text
+        digits = re.sub(r"[^0-9]", "", part)
         if part.lstrip().startswith("+86") and digits.startswith("86"):
             digits = digits[2:]
         if LOCAL_LANDLINE.match(digits):

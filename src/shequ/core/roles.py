@@ -30,6 +30,11 @@ PEOPLE = ("people.person", "people.household", "people.residence")
 CASES = ("cases.case",)  # Case and its events, attachments ... share these (perm_model)
 CAMPAIGNS = ("campaigns.campaign",)  # campaigns, rounds, tasks, visits
 DASHBOARDS = ("dashboards.dashboard",)
+# Data use (governance): the audit trail is the data stewards'; an export request is made by
+# the roles that export today, seen by its requester (ExportRequest.role_scope) and decided by
+# a data steward of the area.
+AUDIT = ("governance.auditevent",)
+EXPORT_REQUESTS = ("governance.exportrequest",)
 
 
 def _grant(models_: tuple[str, ...], *actions: str) -> set[str]:
@@ -49,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _grant(CASES, "view", "add", "dispatch", "supervise", "export")
         | _grant(CAMPAIGNS, "view")
         | _grant(DASHBOARDS, "view")
+        | _grant(EXPORT_REQUESTS, "view", "add")
     ),
     Role.STREET_STAFF: frozenset(
         _grant(PLACES, "view", "export")
@@ -56,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _grant(CASES, "view", "add", "dispatch", "handle", "verify", "reveal", "export")
         | _grant(CAMPAIGNS, "view", "change", "visit", "export")
         | _grant(DASHBOARDS, "view")
+        | _grant(EXPORT_REQUESTS, "view", "add")
     ),
     Role.COMMUNITY_WORKER: frozenset(
         _grant(PLACES, "view", "export", "change")
@@ -63,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _grant(CASES, "view", "add", "handle", "verify", "reveal")
         | _grant(CAMPAIGNS, "view", "change", "visit")
         | _grant(DASHBOARDS, "view")
+        | _grant(EXPORT_REQUESTS, "view", "add")
     ),
     # At the door a grid worker must confirm who lives there: may reveal, in the grid only.
     Role.GRID_WORKER: frozenset(
@@ -83,6 +91,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _grant(CASES, "view", "export", "reveal")
         | _grant(CAMPAIGNS, "view", "export")
         | _grant(DASHBOARDS, "view")
+        | _grant(AUDIT, "view")
+        | _grant(EXPORT_REQUESTS, "view", "add", "approve")
     ),
 }
 

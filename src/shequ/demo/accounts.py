@@ -1,4 +1,10 @@
-"""Demo accounts: one per role, all with one shared password, printed at the end of the seed."""
+"""Demo accounts: one per role, all with one shared password, printed at the end of the seed.
+
+The accounts whose role may reveal personal data sign in with a second factor (TOTP, see
+core/twofactor.py). In the demo they share one *public* authenticator key, ``DEMO_OTP_KEY``:
+add it to an authenticator app, or run ``shequ demo_code`` for the current code. Never use it
+outside the demo.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db.models import ProtectedError
 
+from shequ.core import twofactor
 from shequ.core.models import RoleAssignment
 from shequ.core.roles import Role
 
 from .chengdu import CITY_CODE, CITY_NAME
 
 DEMO_PASSWORD = "shequ-demo-2026"
+# 20 bytes, hex (django-otp's form); base32 for apps: see demo_secret(). Public: demo only.
+DEMO_OTP_KEY = b"Shequ demo TOTP key!".hex()
 
 
 @dataclass(frozen=True)
@@ -66,3 +75,30 @@ def create_accounts(accounts: list[Account], password: str = DEMO_PASSWORD) -> N
         user.save()
         user.assignments.all().delete()
         RoleAssignment.objects.create(user=user, role=acc.role, area_code=acc.area_code)
+        set_demo_device(user, with_device=twofactor.role_may_reveal(acc.role))
+
+
+def set_demo_device(user, *, with_device: bool) -> None:
+    """The demo's public authenticator for accounts that may reveal; none for the others."""
+    TOTPDevice = twofactor.device_model()
+    TOTPDevice.objects.filter(user=user).delete()
+    if with_device:
+        TOTPDevice.objects.create(user=user, name="demo", key=DEMO_OTP_KEY, confirmed=True)
+
+
+def demo_secret() -> str:
+    """DEMO_OTP_KEY as authenticator apps take it typed in (base32)."""
+    import base64
+
+    return base64.b32encode(bytes.fromhex(DEMO_OTP_KEY)).decode()
+
+
+def demo_code(at: float | None = None) -> str:
+    """The code an authenticator app with the demo key shows now (or at ``at``)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    generator = TOTP(bytes.fromhex(DEMO_OTP_KEY))
+    generator.time = time.time() if at is None else at
+    return f"{generator.token():06d}"

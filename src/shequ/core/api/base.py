@@ -5,10 +5,25 @@ Anonymous -> 401 (TokenAuthentication comes first, so the answer carries
 an object outside the caller's scope is not in the queryset -> 404, like a missing one.
 """
 
-from drf_spectacular.utils import extend_schema_field
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from .. import personal
+from ..twofactor import OTP_HEADER
+
+# A reveal through the API sends the current TOTP code with the request (core/twofactor.py).
+OTP_HEADER_PARAMETER = OpenApiParameter(
+    OTP_HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=_(
+        "The current 6-digit code of your authenticator app. A reveal needs it unless the "
+        "request comes from a web session signed in with a code; each code works once."
+    ),
+)
 
 METHOD_ACTIONS = {
     "GET": "view",
@@ -69,3 +84,15 @@ class MaskedField(serializers.Field):
 
     def to_representation(self, obj):
         return personal.display(obj, self.field_name)
+
+
+class StrictCharField(serializers.CharField):
+    """A text field that takes text only: DRF's CharField turns ``0`` or ``1.5`` into ``"0"``
+    and ``"1.5"``, so a client sending the wrong type would not hear about it (400 here)."""
+
+    default_error_messages = {"invalid": _("Not valid text: send a string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -1,13 +1,17 @@
 """Filters shared by the API's FilterSets: area-code filters validated before they reach SQL."""
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from shequ.core.models import validate_area_code
 
@@ -47,6 +51,28 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError as exc:  # its UTC time falls outside years 1–9999
+                raise forms.ValidationError(
+                    _("Date and time out of range."), code="invalid"
+                ) from exc
+        return value
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, compared in UTC. The offset a client sends may be any that ISO
+    allows (say +22:16); PostgreSQL refuses offsets beyond ±15:59, so the value goes to the
+    database in UTC; a time whose UTC falls outside years 1–9999 is a 400 naming the
+    parameter."""
+
+    field_class = UtcIsoDateTimeField
+
+
 def contains_any(queryset, fields, value: str):
     """Rows where one of ``fields`` contains ``value``, ignoring case, on both databases.
 
@@ -76,3 +102,41 @@ class OrderingFilter(django_filters.OrderingFilter):
             (value, lazy_label(ascending[value[1:]]) if value.startswith("-") else label)
             for value, label in choices
         ]
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, refusing (400, naming the parameter) what it would quietly
+    ignore: a typed filter (number, date, boolean, choice, ordering …) given an empty value or
+    a value of another type, and a single-valued filter given more than once.
+
+    Without this ``?overdue=null`` or ``?status=`` answer as if the filter had not been asked
+    for, and a client's typo silently widens what it gets. Free-text filters keep
+    django-filter's convention: an empty value means no filter.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            check_query(filterset.filters, request.query_params)
+        return filterset
+
+
+BOOLEAN_VALUES = ("true", "false")
+
+
+def check_query(filters, params) -> None:
+    errors = {}
+    for name, flt in filters.items():
+        values = params.getlist(name)
+        if not values:
+            continue
+        if len(values) > 1 and not isinstance(flt, django_filters.MultipleChoiceFilter):
+            errors[name] = [_("Give this filter once.")]
+        elif "" in values and flt.field_class is not forms.CharField:
+            errors[name] = [_("This filter needs a value; leave it out to not filter.")]
+        elif isinstance(flt, django_filters.filters.BaseCSVFilter) and "" in values[0].split(","):
+            errors[name] = [_("A list of values separated by commas, without empty ones.")]
+        elif isinstance(flt, django_filters.BooleanFilter) and values[0] not in BOOLEAN_VALUES:
+            errors[name] = [_("Give true or false.")]
+    if errors:
+        raise ValidationError(errors)

@@ -8,11 +8,57 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
+from .. import twofactor
+from .base import StrictCharField
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's user name and password, and the authenticator code for an account that has one."""
+
+    otp_code = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=12,
+        write_only=True,
+        label=_("Two-factor code"),
+        help_text=_(
+            "The current 6-digit code of the account's authenticator app: required when the "
+            "account has turned two-factor sign-in on."
+        ),
+    )
+
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField(
         help_text=_("Send it as the header `Authorization: Token <token>`.")
     )
+
+
+def locked_out() -> Response:
+    message = _(
+        "Too many failed sign-in attempts: this account is locked for a while. Try again later."
+    )
+    return Response({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+
+
+def second_factor(request, user, code) -> Response | None:
+    """None when the account has no authenticator or ``code`` is right; else the answer.
+    A wrong code counts as a failed sign-in for django-axes, like a wrong password."""
+    device = twofactor.confirmed_device(user)
+    if device is None:
+        return None
+    if not code:
+        message = _("This account signs in with two-factor: send otp_code as well.")
+    elif twofactor.throttled(device):
+        message = twofactor.MSG_THROTTLED
+    elif twofactor.verify(user, code) is not None:
+        return None
+    else:
+        twofactor.record_failure(request, user.get_username())
+        if getattr(request, "axes_locked_out", False):
+            return locked_out()
+        message = twofactor.MSG_WRONG
+    return Response({"otp_code": [message]}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -25,18 +71,25 @@ class ObtainTokenView(ObtainAuthToken):
     message instead of the generic "unable to log in".
     """
 
+    serializer_class = TokenRequestSerializer
+
     @extend_schema(
         operation_id="auth_token_create",
         summary=_("Obtain an API token"),
         description=_(
-            "Exchange a user name and password for the user's API token. After repeated "
-            "failures the user name is locked out for a while (429), even with the right "
-            "password. Session authentication (the web sign-in) works for the API too."
+            "Exchange a user name and password for the user's API token. An account with "
+            "two-factor sign-in on also sends the current code of its authenticator "
+            "(`otp_code`). After repeated failures the user name is locked out for a while "
+            "(429), even with the right password. Session authentication (the web sign-in) "
+            "works for the API too. A token alone never reveals personal data: each reveal "
+            "sends a fresh code in the `X-OTP-Code` header."
         ),
-        request=AuthTokenSerializer,
+        request=TokenRequestSerializer,
         responses={
             200: TokenResponseSerializer,
-            400: OpenApiResponse(description=_("Wrong user name or password.")),
+            400: OpenApiResponse(
+                description=_("Wrong user name or password, or a missing or wrong code.")
+            ),
             429: OpenApiResponse(
                 response=inline_serializer("LockedOut", fields={"detail": serializers.CharField()}),
                 description=_("Too many failed attempts: locked out for a while."),
@@ -49,17 +102,13 @@ class ObtainTokenView(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False):
-                return Response(
-                    {
-                        "detail": _(
-                            "Too many failed sign-in attempts: this account is locked for a "
-                            "while. Try again later."
-                        )
-                    },
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
-                )
+                return locked_out()
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        refused = second_factor(request, user, serializer.validated_data.get("otp_code"))
+        if refused is not None:
+            return refused
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 

@@ -28,6 +28,7 @@ from shequ.cases.workflow import MOVES
 from shequ.core.api.base import ScopedReadOnlyViewSet
 from shequ.core.roles import ROLE_PERMISSIONS, Role
 from shequ.core.testing import PASSWORD
+from shequ.governance.testing import audit_pair, export_pair, make_requester
 from shequ.people.testing import batch_pair
 
 API_PREFIX = "api/v1/"
@@ -55,11 +56,20 @@ OBJECTS = {
     "followup": lambda c: campaign_pair(c, "followup"),
     "case": lambda c: access_cases(c),
     "batch": lambda c: batch_pair(c),
+    "auditevent": lambda c: audit_pair(c),
+    "exportrequest": lambda c: export_pair(c),
 }
 
 # basename -> what a role's user needs besides its area to see the in-scope object (a
 # department handler sees only the cases of their own departments).
-GRANTS = {"case": lambda user, inside: join_department(user, inside)}
+GRANTS = {
+    "case": lambda user, inside: join_department(user, inside),
+    # Everyone but a data steward sees their own export requests only.
+    "exportrequest": lambda user, inside: make_requester(user, inside),
+}
+# basename -> the role whose user sees every row of the table (for the query-count test),
+# where the first role holding the view permission sees only some (its own requests).
+LIST_ROLES = {"exportrequest": Role.DATA_STEWARD}
 
 # Routes with their own tests (access included), by (URL name, HTTP method).
 COVERED_ELSEWHERE = {
@@ -74,6 +84,10 @@ COVERED_ELSEWHERE = {
     ("dashboard-detail", "get"): "shequ/dashboards/tests/test_pages.py::TestApi",
     ("batch-upload", "post"): "shequ/people/tests/test_ingest.py::TestUploadApi",
     ("batch-flagged", "get"): "shequ/people/tests/test_ingest.py::TestUploadApi",
+    **{
+        (f"exportrequest-{name}", "post"): "shequ/governance/tests/test_exports.py (API)"
+        for name in ("list", "approve", "refuse", "produce")
+    },
     **{(f"case-{move}", "post"): "shequ/cases/tests/test_api.py::TestMoves" for move in MOVES},
 }
 
@@ -231,7 +245,8 @@ class TestAccessMatrix:
 
     def test_list_queries_do_not_grow_with_rows(self, setup, basename, make_user):
         viewset, _inside, _outside = setup
-        client = client_for(make_user("city", roles_with(viewset, True)[0], "5101"))
+        role = LIST_ROLES.get(basename) or roles_with(viewset, True)[0]
+        client = client_for(make_user("city", role, "5101"))
         client.get(list_url(basename))  # the user's assignments are loaded once, cached
         counts = {}
         for size in (1, 100):

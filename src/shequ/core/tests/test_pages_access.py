@@ -15,6 +15,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from shequ.campaigns.testing import pair as campaign_pair
 from shequ.core.roles import Role
 
 SCOPE = "510104001"
@@ -57,6 +58,21 @@ PAGES = {
         lambda c: {"pk": c["households"][-1].pk},
         {"pk": 999999},
     ),
+    "governance:open_data": (
+        Role.STREET_STAFF,
+        lambda c: {"code": c["communities"][0].code},
+        lambda c: {"code": c["communities"][-1].code},
+        {"code": "510104009"},
+    ),
+    **{
+        name: (
+            Role.STREET_STAFF,
+            lambda c: {"pk": campaign_pair(c, "campaign")[0].pk},
+            lambda c: {"pk": campaign_pair(c, "campaign")[1].pk},
+            {"pk": 999999},
+        )
+        for name in ("campaigns:edit", "campaigns:team_new")
+    },
 }
 
 # Pages with access tests of their own (anonymous, no permission, out of scope, in scope).
@@ -88,6 +104,7 @@ COVERED_ELSEWHERE = {
     "campaigns:team": "shequ/campaigns/tests/test_pages.py",
     "campaigns:roster": "shequ/campaigns/tests/test_pages.py",
     "campaigns:close": "shequ/campaigns/tests/test_pages.py",
+    "campaigns:new": "shequ/campaigns/tests/test_forms_pages.py::test_who_may_create_a_campaign",
     "dashboards:index": "shequ/dashboards/tests/test_pages.py",
     "dashboards:area": "shequ/dashboards/tests/test_pages.py",
     "dashboards:place": "shequ/dashboards/tests/test_pages.py",
@@ -96,15 +113,31 @@ COVERED_ELSEWHERE = {
     "dashboards:print": "shequ/dashboards/tests/test_pages.py",
     "dashboards:pdf": "shequ/dashboards/tests/test_pages.py::TestAccess",
     "dashboards:csv": "shequ/dashboards/tests/test_pages.py",
+    "governance:audit": "shequ/governance/tests/test_audit_browser.py::test_access",
+    "governance:audit_csv": "shequ/governance/tests/test_audit_browser.py::test_access",
+    **{
+        f"governance:{name}": "shequ/governance/tests/test_exports.py::test_page_access"
+        for name in (
+            "exports",
+            "export_new",
+            "export_queue",
+            "export_detail",
+            "export_decide",
+            "export_download",
+        )
+    },
     "api-docs": "test_hardening.py::test_api_docs_page_is_served_from_our_own_origin",
+    "two_factor": "shequ/core/tests/test_twofactor.py (signed-in users; own account only)",
 }
 
 # Public by design, each with its reason.
 EXEMPT = {
     "login": "the sign-in page itself (django-axes locks out repeated failures)",
     "logout": "signing out needs no permission",
+    "login_code": "the sign-in's second step, after a right password (test_twofactor.py)",
     "set_language": "the language switch (a POST to Django's set_language) holds no data",
     "schema": "the OpenAPI document describes the API; it holds no data",
+    "campaigns:sw": "the visit page's service worker script: code and static file names, no data",
     "cases:report": "residents report a problem without an account (public intake)",
     "cases:track": "residents track their report with its token and their phone (POST)",
     "cases:track_case": "a resident's own report, reached by its secret token",

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from shequ.areas.models import Area
+from shequ.core import twofactor
 from shequ.demo import accounts, hooks
 from shequ.demo.generate import CitySeeder
 from shequ.demo.reset import wipe
@@ -120,6 +121,17 @@ class Command(BaseCommand):
         for r in rows:
             cells = [r[i] + " " * (widths[i] - _width(r[i])) for i in range(3)]
             out.write("  ".join([*cells, r[3]]).rstrip())
+        with_code = [a.username for a in acc if twofactor.role_may_reveal(a.role)]
+        if with_code:
+            out.write("")
+            out.write(
+                f"Two-factor sign-in: {', '.join(with_code)} may reveal personal data, so after "
+                "the password they are asked for a code."
+            )
+            out.write(
+                f"  The demo's authenticator key (public, demo only): {accounts.demo_secret()}"
+            )
+            out.write("  Add it to an authenticator app, or run `.venv/bin/shequ demo_code`.")
 
 
 def _width(text: str) -> int:
