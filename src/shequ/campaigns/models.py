@@ -6,6 +6,10 @@ as territories (whole buildings, whole compounds where possible), each with an o
 At the door a field worker records a visit (client-generated UUID: syncing is idempotent);
 answers that meet a rule raise a follow-up task.
 
+Default orderings name the foreign key columns (``round_id``), not the related models, so that
+a query ordered by default joins nothing (ordering by ``round`` would pull in the round's
+campaign and the campaign's ordering).
+
 Every model here shares the permissions ``campaigns.<action>_campaign`` (``perm_model``);
 a visit task, a visit, a finding and a follow-up carry their dwelling's ``area_code`` (grid),
 a campaign, its rounds, forms and teams carry the code of the area they belong to.
@@ -16,8 +20,9 @@ from __future__ import annotations
 import uuid as uuid_lib
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core import personal
@@ -29,6 +34,12 @@ from shequ.core.scoping import scope_codes
 # bounds from the database in use, and the published API schema would depend on it.
 MAX_SMALL = MaxValueValidator(32767)
 MAX_INT = MaxValueValidator(2147483647)
+
+# How long the answers given at the door are kept after the visit (retention, see
+# ``retention.py``): a campaign states it; the default is half a year.
+RETAIN_DAYS_DEFAULT = 180
+RETAIN_DAYS_MIN = 30
+RETAIN_DAYS_MAX = 3650
 
 
 class CampaignModel(ScopedModel):
@@ -62,6 +73,15 @@ class Campaign(CampaignModel):
     # The scope: an area of any level; everything under it is visited.
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     area_code = models.CharField(_("area code"), max_length=40, db_index=True)
+    retain_days = models.PositiveSmallIntegerField(
+        _("keep answers (days)"),
+        default=RETAIN_DAYS_DEFAULT,
+        validators=[MinValueValidator(RETAIN_DAYS_MIN), MaxValueValidator(RETAIN_DAYS_MAX)],
+        help_text=_(
+            "Health and screening answers are anonymised this many days after the visit; "
+            "outcomes and counts stay."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -94,7 +114,7 @@ class FormVersion(CampaignModel):
     class Meta:
         verbose_name = _("form version")
         verbose_name_plural = _("form versions")
-        ordering = ["campaign", "number"]
+        ordering = ["campaign_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "number"], name="unique_form_version")
         ]
@@ -122,7 +142,7 @@ class Round(CampaignModel):
     class Meta:
         verbose_name = _("round")
         verbose_name_plural = _("rounds")
-        ordering = ["campaign", "number"]
+        ordering = ["campaign_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "number"], name="unique_campaign_round")
         ]
@@ -152,7 +172,7 @@ class Team(CampaignModel):
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
-        ordering = ["campaign", "area_code", "name"]
+        ordering = ["campaign_id", "area_code", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -173,7 +193,7 @@ class TeamMember(models.Model):
     class Meta:
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
-        ordering = ["team", "id"]
+        ordering = ["team_id", "id"]
 
     def __str__(self) -> str:
         return self.display_name
@@ -234,7 +254,7 @@ class VisitTask(CampaignModel):
     class Meta:
         verbose_name = _("visit task")
         verbose_name_plural = _("visit tasks")
-        ordering = ["round", "team", "route_order", "id"]
+        ordering = ["round_id", "team_id", "route_order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["round", "dwelling"], name="unique_round_dwelling")
         ]
@@ -267,11 +287,23 @@ class Visit(CampaignModel):
     visited_at = models.DateTimeField(_("visited at"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     sync_batch = models.UUIDField(default=uuid_lib.uuid4, editable=False, db_index=True)
+    # Retention: visited_at + the campaign's retain_days (recomputed when those change); after
+    # it the answers and the note are cleared (``retention.apply``) and anonymised_at is set.
+    retain_until = models.DateTimeField(_("answers kept until"))
+    anonymised_at = models.DateTimeField(_("answers anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["-visited_at", "-id"]
+        indexes = [
+            # The retention job's search: visits still holding answers, by date.
+            models.Index(
+                fields=["retain_until"],
+                condition=models.Q(anonymised_at__isnull=True),
+                name="visit_retention_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.uuid)
@@ -339,6 +371,47 @@ class FollowUp(CampaignModel):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} · {self.due}"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention job (``shequ apply_retention``, daily): when, by whom, how many
+    visits' answers it anonymised; per campaign in ``RetentionCount``. A run with nothing due
+    is recorded too (it shows the job runs)."""
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    cutoff = models.DateTimeField(_("answers kept until before"))
+    anonymised = models.PositiveIntegerField(_("visits anonymised"), default=0)
+    by = models.CharField(_("by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.anonymised}"
+
+
+class RetentionCount(CampaignModel):
+    """What one retention run anonymised in one campaign (only campaigns it touched)."""
+
+    run = models.ForeignKey(RetentionRun, on_delete=models.CASCADE, related_name="counts")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="retention")
+    area_code = models.CharField(_("area code"), max_length=40, db_index=True)
+    visits = models.PositiveIntegerField(_("visits anonymised"), default=0)
+    follow_ups = models.PositiveIntegerField(_("follow-up details cleared"), default=0)
+
+    class Meta:
+        verbose_name = _("retention count")
+        verbose_name_plural = _("retention counts")
+        ordering = ["-run_id", "campaign_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "campaign"], name="unique_retention_count")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} · {self.campaign_id} · {self.visits}"
 
 
 # Health answers and the findings' identities are personal data.

@@ -1,6 +1,7 @@
 """Writes of the campaigns app: every change goes through here, in one transaction each.
 
-``create_campaign`` · ``new_form_version`` · ``add_round`` (and its visit tasks) ·
+``create_campaign`` · ``update_campaign`` (and the visits' retain-until dates) ·
+``new_form_version`` · ``add_round`` (and its visit tasks) ·
 ``add_team`` · ``plan_territories`` · ``move_building`` · ``sync_visits`` · ``close_round``
 and the read-outs other apps call: ``coverage(campaign, area_code)``, ``unreached(team)``.
 """
@@ -12,9 +13,15 @@ import logging
 import uuid as uuid_mod
 from collections import defaultdict
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Q,
+)
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +29,13 @@ from django.utils.translation import gettext as _
 from shequ.areas.models import Area, Place, PlaceKind
 from shequ.people.models import Household, Person
 
-from . import followup, formschema, planner
+from . import followup, formschema, planner, signals
 from .models import (
     ANSWERED,
     FINAL,
+    RETAIN_DAYS_DEFAULT,
+    RETAIN_DAYS_MAX,
+    RETAIN_DAYS_MIN,
     Campaign,
     FollowUp,
     FormVersion,
@@ -43,6 +53,7 @@ log = logging.getLogger(__name__)
 COMMUNITY_CODE_LENGTH = 12  # 510104001001: district 6 + street 3 + community 3
 RESIDENT_STATUSES = ("present", "away", "moved_out", "deceased")
 MAX_BATCH = 1000
+TASK_CHUNK = 900  # tasks written (and announced to ``signals.tasks_changing``) at a time
 
 
 class CampaignError(ValidationError):
@@ -56,13 +67,79 @@ def community_of(area_code: str) -> str:
 # --- campaigns, forms, rounds ---------------------------------------------------------------
 
 
+def _check_retain_days(days) -> int:
+    if (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not RETAIN_DAYS_MIN <= days <= RETAIN_DAYS_MAX
+    ):
+        raise CampaignError(
+            {
+                "retain_days": _(
+                    "Keep the answers between %(min)s and %(max)s days after the visit."
+                )
+                % {"min": RETAIN_DAYS_MIN, "max": RETAIN_DAYS_MAX}
+            }
+        )
+    return days
+
+
 @transaction.atomic
-def create_campaign(*, name: str, area: Area, purpose: str = "", form=None, user=None):
+def create_campaign(
+    *,
+    name: str,
+    area: Area,
+    purpose: str = "",
+    form=None,
+    user=None,
+    retain_days: int = RETAIN_DAYS_DEFAULT,
+):
     campaign = Campaign.objects.create(
-        name=name, purpose=purpose, area=area, area_code=area.code, created_by=user
+        name=name,
+        purpose=purpose,
+        area=area,
+        area_code=area.code,
+        created_by=user,
+        retain_days=_check_retain_days(retain_days),
     )
     new_form_version(campaign, form or formschema.DEFAULT_FORM)
     return campaign
+
+
+@transaction.atomic
+def update_campaign(campaign: Campaign, *, name=None, purpose=None, retain_days=None) -> int:
+    """Change a campaign's name, purpose or retention. A new retention moves the retain-until
+    date of every visit still holding its answers (visited_at + retain_days); answers already
+    anonymised stay so. Returns the number of visits whose date moved."""
+    fields = []
+    if name is not None:
+        campaign.name = name
+        fields.append("name")
+    if purpose is not None:
+        campaign.purpose = purpose
+        fields.append("purpose")
+    moved = 0
+    if retain_days is not None and retain_days != campaign.retain_days:
+        campaign.retain_days = _check_retain_days(retain_days)
+        fields.append("retain_days")
+        moved = (
+            Visit.objects.filter(
+                round_id__in=list(campaign.rounds.values_list("pk", flat=True)),
+                anonymised_at__isnull=True,
+            )
+            .order_by()
+            .update(retain_until=retain_until_expr(campaign.retain_days))
+        )
+    if fields:
+        campaign.save(update_fields=fields)
+    return moved
+
+
+def retain_until_expr(days: int):
+    """``visited_at + days``, computed by the database (for an UPDATE of many visits)."""
+    return ExpressionWrapper(
+        F("visited_at") + dt.timedelta(days=days), output_field=DateTimeField()
+    )
 
 
 @transaction.atomic
@@ -111,6 +188,7 @@ def add_round(campaign: Campaign, start: dt.date, end: dt.date, form=None) -> Ro
     return round_
 
 
+@transaction.atomic
 def generate_tasks(round_: Round) -> int:
     """A task per dwelling in scope, occupied or not; idempotent. Territories already planned
     for the campaign carry over (team and order on the route)."""
@@ -133,6 +211,7 @@ def generate_tasks(round_: Round) -> int:
         .order_by("round__number")
         .values_list("dwelling_id", "route_order")
     )
+    have = set(round_.tasks.values_list("dwelling_id", flat=True))
     rows = dwellings_in(round_.area_code).values_list("id", "area_code", "parent__parent_id")
     tasks = [
         VisitTask(
@@ -146,9 +225,20 @@ def generate_tasks(round_: Round) -> int:
             route_order=orders.get(pk, 0),
         )
         for pk, code, building in rows.iterator(chunk_size=5000)
+        if pk not in have
     ]
-    VisitTask.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
-    return len(tasks)
+    # New tasks count as "not reached" on the dashboards: those who follow task changes are
+    # told, a chunk at a time (the ids are known only once the rows are written).
+    for i in range(0, len(tasks), TASK_CHUNK):
+        chunk = tasks[i : i + TASK_CHUNK]
+        with signals.changing([]) as ids:
+            VisitTask.objects.bulk_create(chunk, batch_size=TASK_CHUNK, ignore_conflicts=True)
+            ids.extend(
+                round_.tasks.filter(dwelling_id__in=[t.dwelling_id for t in chunk]).values_list(
+                    "pk", flat=True
+                )
+            )
+    return len(have) + len(tasks)
 
 
 # --- teams and territories ------------------------------------------------------------------
@@ -337,13 +427,18 @@ def _parse_time(value) -> dt.datetime:
     return moment
 
 
+def _whole(value) -> int | None:
+    """A JSON whole number (not a boolean), or None for anything else a phone might send."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _item_errors(item, tasks, residents_of, now) -> dict | None:
     """Validate one queued visit; return its errors, or None (and fill item["_clean"])."""
     errors: dict[str, list[str]] = {}
-    task = tasks.get(item.get("task"))
+    task = tasks.get(_whole(item.get("task")))
     if task is None:
         return {"task": [_("No such visit task within your scope.")]}
-    if task.round.closed_at is not None:
+    if task.closed_at is not None:
         return {"task": [_("This round is closed.")]}
     outcome = item.get("outcome")
     if outcome not in Outcome.values:
@@ -357,13 +452,16 @@ def _item_errors(item, tasks, residents_of, now) -> dict | None:
     answers = {}
     if outcome in ANSWERED:
         try:
-            answers = formschema.clean_answers(task.round.form.schema, item.get("answers") or {})
+            answers = formschema.clean_answers(task.schema, item.get("answers") or {})
         except ValidationError as exc:
             errors.update({f"answers.{k}": v for k, v in exc.message_dict.items()})
     residents = []
     known = residents_of.get(task.dwelling_id, {})
+    for name in ("residents", "new_residents"):
+        if not isinstance(item.get(name) or [], list):
+            return {name: [_("A list.")]}
     for i, row in enumerate(item.get("residents") or []):
-        person = row.get("person") if isinstance(row, dict) else None
+        person = _whole(row.get("person")) if isinstance(row, dict) else None
         status = row.get("status") if isinstance(row, dict) else None
         if person not in known:
             errors[f"residents[{i}].person"] = [_("Not a known resident of this dwelling.")]
@@ -404,12 +502,90 @@ def _item_errors(item, tasks, residents_of, now) -> dict | None:
     return None
 
 
+class _Task:
+    """What storing a visit needs of its task (one row: the task, its round, form and
+    campaign, and the user's team in the campaign)."""
+
+    # The row's columns, in the order of ``_tasks_for``'s query.
+    COLUMNS = (
+        "pk",
+        "round_id",
+        "dwelling_id",
+        "area_code",
+        "team_id",
+        "closed_at",
+        "form_id",
+        "schema",
+        "campaign_id",
+        "round_number",
+        "retain_days",
+        "my_team",
+    )
+    __slots__ = COLUMNS
+
+    def __init__(self, row):
+        for name, value in zip(self.COLUMNS, row, strict=True):
+            setattr(self, name, value)
+
+
+def _task_sql() -> str:
+    """The task rows of ``_tasks_for`` (written out once: the ORM took longer to build this
+    query than the database to answer it, on every visit)."""
+    q = connection.ops.quote_name
+    t, r, f, c = (q(m._meta.db_table) for m in (VisitTask, Round, FormVersion, Campaign))
+    m, tm = q(TeamMember._meta.db_table), q(Team._meta.db_table)
+    return (
+        f"SELECT {t}.{q('id')}, {t}.{q('round_id')}, {t}.{q('dwelling_id')}, "
+        f"{t}.{q('area_code')}, {t}.{q('team_id')}, {r}.{q('closed_at')}, {r}.{q('form_id')}, "
+        f"{f}.{q('schema')}, {r}.{q('campaign_id')}, {r}.{q('number')}, "
+        f"{c}.{q('retain_days')}, "
+        f"(SELECT {m}.{q('team_id')} FROM {m} INNER JOIN {tm} ON {tm}.{q('id')} = "
+        f"{m}.{q('team_id')} WHERE {m}.{q('user_id')} = %s AND {tm}.{q('campaign_id')} = "
+        f"{r}.{q('campaign_id')} ORDER BY {m}.{q('team_id')} LIMIT 1) "
+        f"FROM {t} INNER JOIN {r} ON {r}.{q('id')} = {t}.{q('round_id')} "
+        f"INNER JOIN {f} ON {f}.{q('id')} = {r}.{q('form_id')} "
+        f"INNER JOIN {c} ON {c}.{q('id')} = {r}.{q('campaign_id')} "
+        f"WHERE {t}.{q('id')} IN (%s)"
+    )
+
+
+def _tasks_for(user, task_ids) -> dict[int, _Task]:
+    """{id: task} of these tasks within the user's scope for visits: which ones, decided by
+    ``for_user`` (the one choke point, as a subquery); what they need, by one query written
+    out around it."""
+    allowed = (
+        VisitTask.objects.for_user(user, "visit")
+        .filter(pk__in=sorted(task_ids))
+        .order_by()
+        .values("pk")
+    )
+    try:
+        inner, inner_params = allowed.query.sql_with_params()
+    except EmptyResultSet:  # no scope for visits at all
+        return {}
+    schema_field = FormVersion._meta.get_field("schema")
+    out = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_task_sql().replace("IN (%s)", f"IN ({inner})"), [user.pk, *inner_params])
+        for row in cursor.fetchall():
+            row = list(row)
+            if isinstance(row[7], str | bytes):  # the form's JSON, as the backend returns it
+                row[7] = schema_field.from_db_value(row[7], None, connection)
+            out[row[0]] = _Task(row)
+    return out
+
+
 def sync_visits(user, items: list[dict]) -> list[dict]:
     """Store a batch of visits queued on a phone. Idempotent on each visit's client UUID: a
     visit already stored (or twice in the batch) is answered ``duplicate`` and changes
     nothing. Each visit is stored or refused on its own; the stored ones in one transaction.
 
     Returns one ``{"uuid", "status": created|duplicate|invalid, "errors"?}`` per item.
+
+    The queries do not grow with the campaign or the batch: the tasks in the user's scope
+    (with the user's team in the campaign), the known residents of those dwellings when a visit
+    confirms residents, then the write (``_store``). A visit sent again is found there, by the
+    unique UUID (or, if it no longer passes the checks, by one query for the refused ones).
     """
     if len(items) > MAX_BATCH:
         raise CampaignError(_("At most %(n)s visits per batch.") % {"n": MAX_BATCH})
@@ -420,101 +596,184 @@ def sync_visits(user, items: list[dict]) -> list[dict]:
             uuids.append(uuid_mod.UUID(str(item.get("uuid"))))
         except ValueError:
             uuids.append(None)
-    existing = {
-        u
-        for u in Visit.objects.filter(uuid__in=[u for u in uuids if u]).values_list(
-            "uuid", flat=True
-        )
-    }
-    task_ids = {item.get("task") for item in items if isinstance(item.get("task"), int)}
-    tasks = {
-        t.pk: t
-        for t in VisitTask.objects.for_user(user, "visit")
-        .filter(pk__in=task_ids)
-        .select_related("round__form", "round__campaign")
+    task_ids = {
+        _whole(item.get("task")) for item, u in zip(items, uuids, strict=True) if u is not None
+    } - {None}
+    tasks = _tasks_for(user, task_ids) if task_ids else {}
+    # Known residents, to check the ones a visit confirms and to apply the rules on ages.
+    confirming = {
+        tasks[_whole(item.get("task"))].dwelling_id
+        for item in items
+        if item.get("residents") and _whole(item.get("task")) in tasks
     }
     residents_of: dict[int, dict[int, dt.date | None]] = defaultdict(dict)
-    for pk, dwelling, birth in Person.objects.filter(
-        dwelling_id__in={t.dwelling_id for t in tasks.values()}
-    ).values_list("id", "dwelling_id", "birth_date"):
-        residents_of[dwelling][pk] = birth
-    my_teams = dict(
-        TeamMember.objects.filter(
-            user=user, team__campaign_id__in={t.round.campaign_id for t in tasks.values()}
-        ).values_list("team__campaign_id", "team_id")
-    )
+    if confirming:
+        for pk, dwelling, birth in (
+            Person.objects.filter(dwelling_id__in=confirming)
+            .order_by()
+            .values_list("id", "dwelling_id", "birth_date")
+        ):
+            residents_of[dwelling][pk] = birth
 
     results: list[dict] = []
     seen: set = set()
-    accepted = []
+    accepted, refused = [], {}
     for item, u in zip(items, uuids, strict=True):
         if u is None:
             results.append({"uuid": str(item.get("uuid")), "status": "invalid",
                             "errors": {"uuid": [_("A UUID made on the phone.")]}})  # fmt: skip
             continue
-        if u in existing or u in seen:
+        if u in seen:
             results.append({"uuid": str(u), "status": "duplicate"})
             continue
         errors = _item_errors(item, tasks, residents_of, now)
         if errors:
+            refused[str(u)] = u
             results.append({"uuid": str(u), "status": "invalid", "errors": errors})
             continue
         seen.add(u)
         accepted.append((u, item["_clean"]))
         results.append({"uuid": str(u), "status": "created"})
-    if accepted:
-        inserted = _store(user, accepted, my_teams, residents_of)
-        for row in results:
-            if row["status"] == "created" and row["uuid"] not in inserted:
-                row["status"] = "duplicate"  # another request stored it meanwhile
+    stored_before = set()
+    if refused:  # refused now, but stored when first sent: a duplicate, nothing to fix
+        stored_before = {
+            str(u)
+            for u in Visit.objects.filter(uuid__in=list(refused.values()))
+            .order_by()
+            .values_list("uuid", flat=True)
+        }
+    inserted = _store(user, accepted, residents_of) if accepted else set()
+    for row in results:
+        if row["status"] == "created" and row["uuid"] not in inserted:
+            row["status"] = "duplicate"  # stored before (or by another request meanwhile)
+        elif row["status"] == "invalid" and row["uuid"] in stored_before:
+            row["status"] = "duplicate"
+            del row["errors"]
     return results
 
 
 @transaction.atomic
-def _store(user, accepted, my_teams, residents_of) -> set[str]:
+def _store(user, accepted, residents_of) -> set[str]:
+    # The tasks' outcomes and follow-ups change: those who follow them (the dashboards'
+    # rollups) take them before and after, inside this transaction.
+    with signals.changing(sorted({c["task"].pk for _u, c in accepted})):
+        return _write_visits(user, accepted, residents_of)
+
+
+# The columns of a stored visit, in the order ``_insert_visits`` writes them.
+VISIT_COLUMNS = (
+    "uuid",
+    "task",
+    "round",
+    "form",
+    "area_code",
+    "outcome",
+    "answers",
+    "residents",
+    "note",
+    "revisit_on",
+    "worker",
+    "team",
+    "visited_at",
+    "received_at",
+    "sync_batch",
+    "retain_until",
+    "anonymised_at",
+)
+
+
+FOREIGN = {"task", "round", "form", "worker", "team"}
+
+
+def _insert_returns() -> bool:
+    """Whether the database answers INSERT … ON CONFLICT DO NOTHING RETURNING."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return connection.vendor == "postgresql"
+
+
+def _insert_visits(rows: list[dict]) -> dict:
+    """INSERT the visits, skipping UUIDs already stored; {uuid: id} of the rows inserted.
+
+    One statement, ``ON CONFLICT (uuid) DO NOTHING RETURNING`` (PostgreSQL, SQLite ≥ 3.35): the
+    database skips a visit stored before or by a concurrent request, and says which it wrote
+    (``bulk_create(ignore_conflicts=True)`` cannot return ids; that took a second query).
+    Values go through each field's ``get_db_prep_save``, as the ORM would."""
+    meta = Visit._meta
+    if not _insert_returns():
+        # SQLite before 3.35: no RETURNING. Insert, then read back what this batch wrote.
+        Visit.objects.bulk_create(
+            [Visit(**{f"{k}_id" if k in FOREIGN else k: v for k, v in r.items()}) for r in rows],
+            batch_size=500,
+            ignore_conflicts=True,
+        )
+        batches = {r["sync_batch"] for r in rows}
+        return dict(
+            Visit.objects.filter(sync_batch__in=batches).order_by().values_list("uuid", "id")
+        )
+    fields = [meta.get_field(name) for name in VISIT_COLUMNS]
+    uuid_field = meta.get_field("uuid")
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    inserted: dict = {}
+    for i in range(0, len(rows), 500):
+        chunk = rows[i : i + 500]
+        params = []
+        for row in chunk:
+            params.extend(f.get_db_prep_save(row.get(f.name), connection) for f in fields)
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
+            f"{', '.join([one] * len(chunk))} ON CONFLICT ({connection.ops.quote_name('uuid')}) "
+            f"DO NOTHING RETURNING {connection.ops.quote_name('id')}, "
+            f"{connection.ops.quote_name('uuid')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for pk, value in cursor.fetchall():
+                inserted[uuid_field.to_python(value)] = pk
+    return inserted
+
+
+def _write_visits(user, accepted, residents_of) -> set[str]:
     batch = uuid_mod.uuid4()
-    visits = []
+    now = timezone.now()
+    rows = []
     for u, c in accepted:
         task = c["task"]
-        visits.append(
-            Visit(
-                uuid=u,
-                task=task,
-                round_id=task.round_id,
-                form_id=task.round.form_id,
-                area_code=task.area_code,
-                outcome=c["outcome"],
-                answers=c["answers"],
-                residents=c["residents"],
-                note=str(c.get("note") or "")[:500],
-                revisit_on=c["revisit_on"],
-                worker=user,
-                team_id=my_teams.get(task.round.campaign_id) or task.team_id,
-                visited_at=c["visited_at"],
-                sync_batch=batch,
-            )
+        rows.append(
+            {
+                "uuid": u,
+                "task": task.pk,
+                "round": task.round_id,
+                "form": task.form_id,
+                "area_code": task.area_code,
+                "outcome": c["outcome"],
+                "answers": c["answers"],
+                "residents": c["residents"],
+                "note": str(c.get("note") or "")[:500],
+                "revisit_on": c["revisit_on"],
+                "worker": user.pk,
+                "team": task.my_team or task.team_id,
+                "visited_at": c["visited_at"],
+                "received_at": now,
+                "sync_batch": batch,
+                "retain_until": c["visited_at"] + dt.timedelta(days=task.retain_days),
+                "anonymised_at": None,
+            }
         )
-    Visit.objects.bulk_create(visits, batch_size=500, ignore_conflicts=True)
-    stored = dict(Visit.objects.filter(sync_batch=batch).values_list("uuid", "id"))
+    stored = _insert_visits(rows)
     clean_by_uuid = {u: c for u, c in accepted}
-    # The task keeps its latest outcome (visits may arrive out of order).
+    # The task keeps its latest outcome (visits may arrive out of order): one guarded UPDATE
+    # per task, which the database applies atomically against concurrent syncs.
     latest: dict[int, tuple] = {}
     for u in stored:
         c = clean_by_uuid[u]
         task = c["task"]
         if task.pk not in latest or c["visited_at"] > latest[task.pk][0]:
             latest[task.pk] = (c["visited_at"], c["outcome"], c["revisit_on"])
-    locked = VisitTask.objects.filter(pk__in=list(latest)).order_by("pk")
-    if connection.features.has_select_for_update:
-        locked = locked.select_for_update()
-    changed = []
-    for task in locked.only("id", "status", "last_visit_at", "revisit_on"):
-        at, outcome, revisit = latest[task.pk]
-        if task.last_visit_at is None or at >= task.last_visit_at:
-            task.status, task.last_visit_at = outcome, at
-            task.revisit_on = revisit if outcome == Outcome.NOT_HOME else None
-            changed.append(task)
-    VisitTask.objects.bulk_update(changed, ["status", "last_visit_at", "revisit_on"])
+    _update_tasks(latest)
 
     findings, follow_ups = [], []
     for u, visit_id in stored.items():
@@ -525,8 +784,8 @@ def _store(user, accepted, my_teams, residents_of) -> set[str]:
             findings.append(
                 NewResident(
                     visit_id=visit_id,
-                    campaign_id=task.round.campaign_id,
-                    round_number=task.round.number,
+                    campaign_id=task.campaign_id,
+                    round_number=task.round_number,
                     dwelling_id=task.dwelling_id,
                     area_code=task.area_code,
                     name=str(row.get("name")).strip()[:100],
@@ -545,12 +804,12 @@ def _store(user, accepted, my_teams, residents_of) -> set[str]:
             known = residents_of.get(task.dwelling_id, {})
             births = [known.get(r["person"]) for r in c["residents"] if r["status"] == "present"]
         on = timezone.localdate(c["visited_at"])
-        for hit in followup.evaluate(task.round.form.schema, c["answers"], births, on):
+        for hit in followup.evaluate(task.schema, c["answers"], births, on):
             follow_ups.append(
                 FollowUp(
                     visit_id=visit_id,
-                    task=task,
-                    campaign_id=task.round.campaign_id,
+                    task_id=task.pk,
+                    campaign_id=task.campaign_id,
                     area_code=task.area_code,
                     rule=hit.rule,
                     detail=hit.detail,
@@ -559,8 +818,35 @@ def _store(user, accepted, my_teams, residents_of) -> set[str]:
             )
     NewResident.objects.bulk_create(findings, batch_size=500)
     FollowUp.objects.bulk_create(follow_ups, batch_size=500)
-    raise_cases(user, [f for f in follow_ups if f.rule in followup.CASE_RULES])
+    cases = [f for f in follow_ups if f.rule in followup.CASE_RULES]
+    if cases:
+        raise_cases(user, cases)
     return {str(u) for u in stored}
+
+
+def _update_tasks(latest: dict[int, tuple]) -> None:
+    """Each task takes its latest visit's outcome, unless a later visit is already recorded:
+    ``UPDATE … WHERE last_visit_at IS NULL OR last_visit_at <= %s`` (one per task; the guard
+    holds against concurrent syncs). Written out: the ORM's UPDATE costs more to build than to
+    run, and this runs once per visit."""
+    if not latest:
+        return
+    meta = VisitTask._meta
+    at_field, revisit_field = meta.get_field("last_visit_at"), meta.get_field("revisit_on")
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(meta.db_table)} SET {q('status')} = %s, {q('last_visit_at')} = %s, "
+        f"{q('revisit_on')} = %s WHERE {q('id')} = %s AND ({q('last_visit_at')} IS NULL "
+        f"OR {q('last_visit_at')} <= %s)"
+    )
+    with connection.cursor() as cursor:
+        for pk in sorted(latest):
+            at, outcome, revisit = latest[pk]
+            at = at_field.get_db_prep_save(at, connection)
+            revisit = revisit_field.get_db_prep_save(
+                revisit if outcome == Outcome.NOT_HOME else None, connection
+            )
+            cursor.execute(sql, [outcome, at, revisit, pk, at])
 
 
 def raise_cases(user, follow_ups) -> None:

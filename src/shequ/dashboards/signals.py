@@ -1,5 +1,7 @@
-"""Keeping the rollups current for models that have no service yet (people, facilities) and
-for services that do not call ``rollups.track`` yet (cases).
+"""Keeping the rollups current for models that have no service yet (people, facilities),
+for services that do not call ``rollups.track`` yet (cases), and for the campaigns services,
+which announce the visit tasks they change (``campaigns.signals.tasks_changing``) without
+knowing the dashboards.
 
 Each save or delete takes the touched objects' contributions before and after (a few small
 queries) and applies the difference on commit, as ``rollups.track`` does for services. Bulk
@@ -9,10 +11,19 @@ writes (``COPY``, ``bulk_create``, ``QuerySet.update``) send no signals: the nig
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+import logging
+import threading
+from contextlib import contextmanager
+
+from django.db import OperationalError, connections, transaction
+from django.db.models import Max
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
 
 from . import rollups
+
+log = logging.getLogger(__name__)
 
 _ATTR = "_rollup_before"
 
@@ -96,25 +107,145 @@ def _case_after(sender, instance, created=False, **kwargs):
     before, callback = _pending.get(key, ({}, None))
     if callback is not None and _still_queued(callback):
         return
+    since = timezone.now()
 
     def apply_on_commit():
+        # Merged with the process's other changes (``pending``, below): intake runs at tens
+        # per second, each case changing cells on every level up to the city.
         entry = _pending.pop(key, None)
         first = entry[0] if entry else before
         after = rollups.contributions(cases=[key[1]])
         diff = rollups.difference(first, after)
         if diff:
-            rollups.apply(diff)
+            pending.add(since, diff)
 
     _pending[key] = (before, apply_on_commit)
     transaction.on_commit(apply_on_commit)
 
 
 def _case_deleted(sender, instance, **kwargs):
+    since = timezone.now()
     before = rollups.contributions(cases=[instance.pk])
     _pending.pop(("cases", instance.pk), None)
     diff = rollups.difference(before, {})
     if diff:
-        transaction.on_commit(lambda: rollups.apply(diff))
+        transaction.on_commit(lambda: pending.add(since, diff))
+
+
+# --- campaigns: the service tells us which visit tasks it is about to change -------------
+# Visits arrive by the hundred per second, each changing a few cells on every level up to the
+# city. Applied per commit, every concurrent sync would update the same city, district and
+# street rows: lock waits, and deadlocks where two commits take them in different orders.
+# So the difference is taken in the request (before and after the write, inside its
+# transaction) and handed over on commit to ``pending``, which merges the differences of this
+# process and applies them at most ``FLUSH_SECONDS`` later in one transaction, in a fixed
+# order; at once where background jobs run immediately (tests, ``HUEY_IMMEDIATE``). A
+# difference taken before a rebuild started is dropped: the rebuild counted the change.
+
+FLUSH_SECONDS = 1.0
+
+
+def _cell_order(item):
+    (area_code, compound, day, key, dim), _change = item
+    return (key, dim, area_code or "", compound or "", day is not None, day or dt.date.min)
+
+
+class Pending:
+    """Differences of committed changes waiting to be applied (this process's)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: list[tuple[dt.datetime, dict]] = []
+        self._timer: threading.Timer | None = None
+
+    def add(self, since: dt.datetime, diff: dict) -> None:
+        from huey.contrib.djhuey import HUEY
+
+        with self._lock:
+            self._entries.append((since, diff))
+            if self._timer is None and not HUEY.immediate:
+                self._timer = threading.Timer(FLUSH_SECONDS, self._flush_in_thread)
+                self._timer.start()
+        if HUEY.immediate:
+            self.flush()
+
+    def take(self) -> list[tuple[dt.datetime, dict]]:
+        with self._lock:
+            entries, self._entries = self._entries, []
+            if self._timer is not None:
+                self._timer.cancel()  # a no-op when the timer itself is flushing
+                self._timer = None
+        return entries
+
+    def flush(self) -> int:
+        """Apply what is pending (one transaction); returns the rollup rows changed."""
+        entries = self.take()
+        if not entries:
+            return 0
+        from .models import RollupRun
+
+        modules = {m for _since, diff in entries for m in diff}
+        rebuilt = dict(
+            RollupRun.objects.filter(module__in=modules)
+            .order_by()
+            .values("module")
+            .annotate(last=Max("started_at"))
+            .values_list("module", "last")
+        )
+        merged: dict[str, dict] = {}
+        for since, diff in entries:
+            for module, cells in diff.items():
+                if module in rebuilt and rebuilt[module] > since:
+                    continue  # the rebuild counted it
+                into = merged.setdefault(module, {})
+                for cell, (op, value) in cells.items():
+                    old = into.get(cell)
+                    if old is None:
+                        into[cell] = (op, value)
+                    elif op == "max":
+                        into[cell] = ("max", max(old[1], value))
+                    else:
+                        into[cell] = ("add", old[1] + value)
+        ordered = {}
+        for module in sorted(merged):
+            cells = [i for i in merged[module].items() if i[1] != ("add", 0)]
+            if cells:
+                ordered[module] = dict(sorted(cells, key=_cell_order))
+        for attempt in range(3):
+            try:
+                return rollups.apply(ordered)
+            except OperationalError:
+                # Another process's flush holding the same rows (a deadlock it won): again.
+                if attempt == 2:
+                    raise
+        return 0
+
+    def _flush_in_thread(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            log.exception("rollups: applying pending changes failed (the rebuild corrects it)")
+        finally:
+            connections.close_all()  # this thread's connections
+
+
+pending = Pending()
+
+
+@contextmanager
+def _follow_tasks(task_ids):
+    since = timezone.now()
+    before = rollups.contributions(tasks=task_ids)
+    yield
+    diff = rollups.difference(before, rollups.contributions(tasks=task_ids))
+    if diff:
+        transaction.on_commit(lambda: pending.add(since, diff))
+
+
+def _tasks_changing(sender, task_ids, **kwargs):
+    """``campaigns.signals.tasks_changing``: follow the tasks through the write (the list may
+    grow inside it with tasks created there; it is read again at the end)."""
+    return _follow_tasks(task_ids)
 
 
 def connect() -> None:
@@ -127,6 +258,12 @@ def connect() -> None:
         post_save.connect(_after, sender=model, dispatch_uid=f"{uid}-post-save")
         pre_delete.connect(_before, sender=model, dispatch_uid=f"{uid}-pre-delete")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-post-delete")
+    try:
+        from shequ.campaigns.signals import tasks_changing
+    except ImportError:
+        pass
+    else:
+        tasks_changing.connect(_tasks_changing, dispatch_uid="dashboards-campaigns-tasks")
     try:
         from shequ.cases.models import Case
     except ImportError:

@@ -23,7 +23,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "purpose", "area_code", "created_at", "rounds"]
+        fields = ["id", "name", "purpose", "area_code", "retain_days", "created_at", "rounds"]
 
 
 class RoundCoverageSerializer(serializers.Serializer):
@@ -92,6 +92,8 @@ class VisitSerializer(serializers.ModelSerializer):
             "team",
             "visited_at",
             "received_at",
+            "retain_until",
+            "anonymised_at",
         ]
 
 

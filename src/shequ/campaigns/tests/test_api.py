@@ -96,3 +96,89 @@ class TestCoverage:
         assert grid["rounds"][0]["visited"] == 0 and grid["rounds"][0]["total"] == 2
         assert client.get(self.url(campaign), {"area": "510105"}).status_code == 400
         assert client.get(self.url(campaign), {"area": "5101;--"}).status_code == 400
+
+
+class TestSyncCost:
+    """One phone sending one visit: a handful of queries, however large the campaign."""
+
+    def sync_queries(self, token, task, **extra):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(SYNC, {"visits": [item(task, **extra)]}, format="json")
+        assert response.status_code == 200
+        assert response.data["results"][0]["status"] == "created", response.data
+        return [q["sql"] for q in ctx.captured_queries]
+
+    def test_one_visit_costs_the_same_small_number_of_queries_in_any_campaign(
+        self, city, make_user
+    ):
+        import datetime as dt
+
+        from rest_framework.authtoken.models import Token
+
+        from shequ.campaigns import services
+        from shequ.people.models import Person
+
+        small = campaign_for(city, 0, rounds=1)
+        large = campaign_for(city, 1, rounds=1)
+        for n in range(4):  # more rounds, more visits already stored
+            start = dt.date(2020, 3, 1) + dt.timedelta(days=7 * n)
+            services.add_round(large, start, start + dt.timedelta(days=5))
+        user = make_user("w", Role.STREET_STAFF, "5101")
+        token = Token.objects.create(user=user)
+        round_ = large.rounds.get(number=1)
+        services.sync_visits(
+            user, [item(t, uuid=str(uuid.uuid4())) for t in round_.tasks.order_by("id")[1:]]
+        )
+        costs = []
+        for campaign in (small, large):
+            task = campaign.rounds.get(number=1).tasks.order_by("id").first()
+            costs.append(self.sync_queries(token, task))
+        assert len(costs[0]) == len(costs[1]), costs
+        # Token and user; role assignments; the task in scope (for_user, as a subquery) with
+        # its round, form and the user's team; the dashboards' view of the task before the
+        # write (task, compounds, follow-ups); the visit (INSERT … RETURNING its id); the
+        # task's outcome; the follow-up (a fever); the dashboards' view after (3). And the
+        # transaction (a savepoint in tests).
+        statements = [q for q in costs[0] if not q.startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(statements) == 12, "\n".join(statements)
+        # Residents confirmed at the door: one query more, for the dwelling's residents.
+        task = small.rounds.get().tasks.order_by("id")[1]
+        person = Person.objects.filter(dwelling=task.dwelling).first()
+        confirmed = self.sync_queries(
+            token, task, residents=[{"person": person.pk, "status": "present"}]
+        )
+        assert len(confirmed) == len(costs[0]) + 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"task": 0},  # found by schemathesis on PostgreSQL, with no visited_at
+        {"task": {}},
+        {"task": True},
+        {"task": "1"},
+        {"residents": [{"person": {}, "status": "present"}]},
+        {"residents": ["x"]},
+        {"new_residents": ["x"], "outcome": "new_residents"},
+        {"answers": []},
+        {"residents": 5},
+        {"new_residents": {"name": "x"}, "outcome": "new_residents"},
+    ],
+)
+def test_a_malformed_visit_is_answered_invalid_never_a_server_error(campaign, make_user, change):
+    task = campaign.rounds.get().tasks.first()
+    client = client_for(make_user("w", Role.COMMUNITY_WORKER, campaign.area_code))
+    visit = {**item(task), "residents": [], "new_residents": [], "note": "", **change}
+    if change.get("task") == 0:
+        del visit["visited_at"]
+    response = client.post(SYNC, {"visits": [visit, item(task)]}, format="json")
+    assert response.status_code == 200
+    bad, good = response.data["results"]
+    assert bad["status"] == "invalid" and bad["errors"]
+    assert good["status"] == "created"  # the rest of the batch is stored
+    assert Visit.objects.count() == 1

@@ -190,9 +190,12 @@ def test_new_residents_are_recorded_with_provenance(campaign, worker):
     assert "new_residents" in services.sync_visits(worker, [bad])[0]["errors"]
 
 
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "no-returning"])
 def test_five_hundred_queued_visits_sync_once_and_a_resent_batch_changes_nothing(
-    city, worker, django_assert_max_num_queries
+    city, worker, django_assert_max_num_queries, monkeypatch, returning
 ):
+    # INSERT … RETURNING (PostgreSQL, SQLite >= 3.35), or insert and read back (older SQLite).
+    monkeypatch.setattr(services, "_insert_returns", lambda: returning)
     campaign = services.create_campaign(name="大批量", area=city["communities"][0])
     rounds = [
         services.add_round(campaign, dt.date(2020, 2, d), dt.date(2020, 2, d + 1)) for d in (1, 3)

@@ -6,7 +6,9 @@
  *   the browser's "online" event, every 30 s, and on "Sync now");
  * - the API is idempotent on the UUID: a batch sent twice (the answer lost on the way back)
  *   stores each visit once. Visits answered "created" or "duplicate" leave the queue; visits
- *   the server refuses stay, marked with its reasons.
+ *   the server refuses stay, marked with its reasons;
+ * - the page opens with no connection once loaded online: a service worker (/campaigns/sw.js,
+ *   templates/campaigns/sw.js) keeps it and its assets.
  */
 (function () {
   "use strict";
@@ -407,6 +409,29 @@
     });
   }
 
+  /* --- offline: the service worker keeps this page and its assets ------------------------ */
+  function markOffline(ready) {
+    var box = $("offline-state");
+    box.hidden = !ready;
+    box.textContent = ready ? box.dataset.ready : "";
+    box.className = ready ? "offline-ready" : "";
+  }
+  function keepOffline() {
+    if (!("serviceWorker" in navigator) || !data.serviceWorker) return;
+    /* A load through the worker was kept by it; the first load (not controlled yet) asks for
+       a copy once the worker is active. */
+    var controlled = !!navigator.serviceWorker.controller;
+    navigator.serviceWorker.register(data.serviceWorker).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      if (controlled) { markOffline(true); return; }
+      if (!navigator.onLine || !registration.active) return;
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (e) { markOffline(!!(e.data && e.data.kept)); };
+      registration.active.postMessage({ type: "keep-page", url: location.href }, [channel.port2]);
+    }).catch(function () { /* no worker (private mode, old browser): online only */ });
+  }
+
   /* --- wiring ---------------------------------------------------------------------------- */
   $("visit-form").addEventListener("submit", save);
   $("visit-form").addEventListener("change", function (e) {
@@ -426,4 +451,5 @@
   window.setInterval(sync, 30000);
   renderTasks();
   sync();
+  keepOffline();
 })();
