@@ -2,25 +2,32 @@
 public tracking page, on PostgreSQL behind gunicorn, with N cases already in the database.
 
     .venv/bin/python bench/cases_load.py                       # 50,000 cases pre-loaded, 20 s
-    .venv/bin/python bench/cases_load.py --cases 2000000       # the issue's 2,000,000 (COPY)
-    .venv/bin/python bench/cases_load.py --seconds 30 --clients 16 --workers 2 --threads 8
+    .venv/bin/python bench/cases_load.py --cases 2000000 --keep --load-only   # the issue's 2M
+    .venv/bin/python bench/cases_load.py --reuse --keep --seconds 15          # closed loop
+    .venv/bin/python bench/cases_load.py --reuse --keep --rate intake=25,tracking=40  # open loop
 
-A scratch database ``shequ_bench_cases`` is created on the server of ``DATABASE_URL`` (default
-postgres://postgres@127.0.0.1:5432/postgres), migrated and seeded with the demo city (its
-cases app adds categories, departments, the routing matrix and a few thousand cases), then
-``--cases`` synthetic cases (spread over 90 days, mostly closed, with one intake event each)
-are bulk-loaded with COPY. gunicorn serves the app; client threads in this process then run
-three phases of ``--seconds`` each over keep-alive connections:
+A database (``bench_cases``, ``--database``) is created on the server of ``DATABASE_URL``
+(default postgres://postgres@127.0.0.1:5432/postgres), migrated and seeded with the demo city
+(its cases app adds categories, departments, the routing matrix and a few thousand cases),
+then ``--cases`` synthetic cases (in time order over 90 days; the last 60 hours' and 3% of the
+rest open; 80% with a phone, encrypted and hashed as the app stores it) are written with COPY,
+and each case's timeline (8 or 9 events for a closed case) with one INSERT ... SELECT.
+``--keep`` keeps the database, ``--reuse`` runs on a kept one (migrating it first).
+gunicorn serves the app; client threads in this process then run three phases of
+``--seconds`` each over keep-alive connections:
 
 1. intake: POST /api/v1/cases/ (token auth, a hotline operator of the city) with a text, a
    point inside a random compound and a phone: located by point-in-polygon, classified,
-   numbered, routed and auto-dispatched — the full intake;
+   routed and auto-dispatched: the full intake;
 2. worklist: GET /cases/ as the demo department handler (session login), the default view
    (open cases of their department, newest first, 50 per page, with the count);
 3. tracking: GET /cases/track/<token>/ of random pre-loaded cases (anonymous).
 
-Printed: the conditions, rates and latency percentiles per phase against the issue's targets
-(intake >= 200/s with p95 < 200 ms; pages p95 < 150 ms).
+Closed loop by default (``--clients`` threads, each sending its next request when the last
+one is answered: the saturation throughput); ``--rate`` runs an open loop instead (requests
+at a fixed rate, latency counted from each one's scheduled time). Printed: the conditions,
+the load average, rates and latency percentiles per phase against the issue's targets
+(intake >= 200/s with p95 < 200 ms; pages p95 < 150 ms), and the server's CPU per request.
 """
 
 from __future__ import annotations
@@ -34,20 +41,16 @@ import platform
 import random
 import re
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import psycopg
+from _server import ROOT, Gunicorn, ScratchDatabase, load_average, server_cpu
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRATCH_DB = "shequ_bench_cases"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+SCRATCH_DB = "bench_cases"
 TEXTS = [
     "{p}门口垃圾堆了两天没人清运",
     "{p}的路灯晚上不亮",
@@ -56,54 +59,45 @@ TEXTS = [
     "{p}门口井盖松动很危险",
     "{p}楼顶漏水家里墙面发霉",
 ]
+SETUP = (
+    "import json\n"
+    "from rest_framework.authtoken.models import Token\n"
+    "from django.contrib.auth import get_user_model\n"
+    "from shequ.core.models import RoleAssignment\n"
+    "from shequ.areas.models import Place\n"
+    "from shequ.cases.models import Department, Category\n"
+    "U = get_user_model()\n"
+    "u, _ = U.objects.get_or_create(username='bench-hotline')\n"
+    "RoleAssignment.objects.get_or_create(user=u, role='city_operator', area_code='5101')\n"
+    "t, _ = Token.objects.get_or_create(user=u)\n"
+    "places = list(Place.objects.filter(kind='compound').exclude(lat=None)"
+    ".values_list('id', 'name', 'area_code', 'lat', 'lng'))\n"
+    "print(json.dumps({'token': t.key, 'places': places,"
+    " 'departments': list(Department.objects.values_list('id', flat=True)),"
+    " 'zj': Department.objects.get(code='ZJ').id,"
+    " 'categories': list(Category.objects.values_list('id', flat=True))}))\n"
+)
 
 
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+def crypto_module(url: str):
+    """``shequ.core.crypto`` configured like the server (the same demo or environment keys),
+    so that the pre-loaded contacts are encrypted and hashed as the app would store them."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
 
+    django.setup()
+    from shequ.core import crypto
 
-def manage(env, *args, quiet=True):
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.DEVNULL if quiet else None,
-    )
-
-
-def setup(env) -> dict:
-    script = (
-        "import json\n"
-        "from rest_framework.authtoken.models import Token\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from shequ.core.models import RoleAssignment\n"
-        "from shequ.areas.models import Place\n"
-        "from shequ.cases.models import Department, Category\n"
-        "U = get_user_model()\n"
-        "u, _ = U.objects.get_or_create(username='bench-hotline')\n"
-        "RoleAssignment.objects.get_or_create(user=u, role='city_operator', area_code='5101')\n"
-        "t, _ = Token.objects.get_or_create(user=u)\n"
-        "places = list(Place.objects.filter(kind='compound').exclude(lat=None)"
-        ".values_list('id', 'name', 'area_code', 'lat', 'lng'))\n"
-        "print(json.dumps({'token': t.key, 'places': places,"
-        " 'departments': list(Department.objects.values_list('id', flat=True)),"
-        " 'zj': Department.objects.get(code='ZJ').id,"
-        " 'categories': list(Category.objects.values_list('id', flat=True))}))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", script],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return crypto
 
 
 def preload(url: str, n: int, data: dict, seed: int = 7) -> tuple[float, list[str]]:
-    """COPY ``n`` synthetic cases (and one intake event each) into the database."""
+    """COPY ``n`` synthetic cases (and one intake event each) into the database; 80% with a
+    reporter phone, stored encrypted with its lookup hash as the app stores it."""
     rng = random.Random(seed)
+    crypto = crypto_module(url)
     places, depts, cats = data["places"], data["departments"], data["categories"]
     now = dt.datetime.now(dt.UTC)
     tokens: list[str] = []
@@ -111,17 +105,25 @@ def preload(url: str, n: int, data: dict, seed: int = 7) -> tuple[float, list[st
     cols = (
         "number, token, title, text, category_id, channel, source_ref, case_type, state, "
         "outcome, department_id, area_code, lat, lng, address, place_id, reporter_name, "
-        "reporter_phone, reporter_email, created_at, respond_by, resolve_by, extended_days, "
-        "closed_at, satisfaction, satisfaction_comment, updated_at"
+        "reporter_phone, reporter_phone_hash, reporter_email, created_at, respond_by, "
+        "resolve_by, extended_days, responded_at, closed_at, satisfaction, satisfaction_comment, "
+        "updated_at"
     )
     ev_cols = "case_id, area_code, kind, move, from_state, to_state, actor_label, at, note, public"
     with psycopg.connect(url) as conn:
+        # Generated rows reference existing ones by construction: skip the deferred foreign-key
+        # checks at COMMIT (as ``pg_restore --disable-triggers`` does); with them, committing
+        # 2M cases and their ~17M events took longer than writing them.
+        conn.execute("SET session_replication_role = replica")
         start_id = conn.execute("SELECT coalesce(max(id), 0) FROM cases_case").fetchone()[0]
         with conn.cursor() as cur, cur.copy(f"COPY cases_case ({cols}) FROM STDIN") as copy:
-            for i in range(n):
+            # In time order, as a live table receives them (the open ones end up together).
+            ages = sorted((rng.randrange(90 * 86400) + 3600 for _ in range(n)), reverse=True)
+            for i, age in enumerate(ages):
                 pid, pname, area, lat, lng = rng.choice(places)
-                created = now - dt.timedelta(seconds=rng.randrange(90 * 86400) + 3600)
-                open_ = rng.random() < 0.03
+                created = now - dt.timedelta(seconds=age)
+                # Open: the last 60 hours' cases (not yet through the loop) and 3% of the rest.
+                open_ = now - created < dt.timedelta(hours=60) or rng.random() < 0.03
                 state = (
                     rng.choice(["dispatched", "in_progress"])
                     if open_
@@ -131,6 +133,7 @@ def preload(url: str, n: int, data: dict, seed: int = 7) -> tuple[float, list[st
                 if i % 50 == 0:
                     tokens.append(token)
                 text = rng.choice(TEXTS).format(p=pname)
+                phone = f"13{rng.randrange(10**9):09d}" if rng.random() < 0.8 else ""
                 copy.write_row(
                     (
                         f"SB{created:%Y%m%d}{i:08d}",
@@ -150,40 +153,47 @@ def preload(url: str, n: int, data: dict, seed: int = 7) -> tuple[float, list[st
                         pname,
                         pid,
                         "",
-                        f"13{rng.randrange(10**9):09d}",
+                        crypto.encrypt(phone),
+                        crypto.hash_phone(phone),
                         "",
                         created,
                         created + dt.timedelta(hours=24),
                         created + dt.timedelta(days=7),
                         0,
+                        None if state == "dispatched" else created + dt.timedelta(hours=4),
                         None if open_ else created + dt.timedelta(days=2),
                         "satisfied" if state == "evaluated" else "",
                         "",
                         created,
                     )
                 )
+        # Each case's timeline as the workflow writes it: received, then the steps up to its
+        # state (8 or 9 events for a closed case), at plausible hours after intake.
         conn.execute(
-            f"INSERT INTO cases_caseevent ({ev_cols}) SELECT id, area_code, 'created', '', '', "
-            "'new', 'hotline', created_at, '', true FROM cases_case WHERE id > %s",
+            f"INSERT INTO cases_caseevent ({ev_cols}, department_id) "
+            "SELECT c.id, c.area_code, s.kind, s.move, s.from_state, s.to_state, s.actor, "
+            "c.created_at + s.hours * interval '1 hour', '', true, "
+            "CASE WHEN s.move = 'dispatch' THEN c.department_id END "
+            "FROM cases_case c JOIN (VALUES "
+            "(0, 'created', '', '', 'new', 'hotline', 0),"
+            "(1, 'move', 'accept', 'new', 'accepted', 'system', 0.01),"
+            "(2, 'move', 'register', 'accepted', 'registered', 'system', 0.02),"
+            "(3, 'move', 'dispatch', 'registered', 'dispatched', 'system', 0.03),"
+            "(4, 'move', 'start', 'dispatched', 'in_progress', 'handler', 4),"
+            "(5, 'move', 'report', 'in_progress', 'reported', 'handler', 30),"
+            "(6, 'move', 'verify', 'reported', 'verified', 'dispatcher', 40),"
+            "(7, 'move', 'close', 'verified', 'closed', 'dispatcher', 48),"
+            "(8, 'move', 'evaluate', 'closed', 'evaluated', 'reporter', 60)"
+            ") AS s(step, kind, move, from_state, to_state, actor, hours) "
+            "ON s.step <= CASE c.state WHEN 'dispatched' THEN 3 WHEN 'in_progress' THEN 4 "
+            "WHEN 'closed' THEN 7 ELSE 8 END "
+            "WHERE c.id > %s",
             (start_id,),
         )
         conn.commit()
         conn.execute("ANALYZE cases_case")
         conn.execute("ANALYZE cases_caseevent")
     return time.monotonic() - t0, tokens
-
-
-def wait_for(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/accounts/login/")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def login(port: int, username: str, password: str) -> str:
@@ -251,6 +261,56 @@ def run_phase(port, clients, seconds, make_request, expect_status):
     return sorted(latencies), errors, time.monotonic() - t0
 
 
+def run_open(port, rate, seconds, make_request, expect_status, connections=32):
+    """Open loop: requests scheduled at ``rate`` per second whatever the server does; each
+    latency counts from the request's scheduled time, so a server falling behind shows as
+    queueing in the percentiles (no coordinated omission). ``connections`` keep-alive
+    connections carry them."""
+    latencies: list[float] = []
+    errors: list = []
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.2
+    counter = iter(range(total))
+    lock = threading.Lock()
+
+    def worker(seed):
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            due = start + i / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            method, path, body, headers = make_request(rng)
+            response = None
+            for _attempt in range(2):  # the server closes keep-alive connections idle for 2 s
+                try:
+                    conn.request(method, path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    break
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if response is None:
+                errors.append("connection")
+                continue
+            latencies.append(time.perf_counter() - due)
+            if response.status != expect_status:
+                errors.append(response.status)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(latencies), errors, max(time.perf_counter() - start, seconds)
+
+
 def report(name, lat, errors, elapsed, target_rate, target_p95):
     if not lat:
         print(f"  {name:10} no responses; errors {len(errors)}")
@@ -274,39 +334,56 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=50_000, help="cases to pre-load (COPY)")
     parser.add_argument("--seconds", type=float, default=20, help="per phase")
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="closed loop: client threads")
+    parser.add_argument(
+        "--rate",
+        default="",
+        help="open loop instead: requests per second, for every phase (200) or per phase "
+        "(intake=200,worklist=40)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--residents", type=int, default=20000)
+    parser.add_argument(
+        "--phases", default="intake,worklist,tracking", help="which phases, comma-separated"
+    )
+    parser.add_argument("--database", default=SCRATCH_DB, help="the scratch database's name")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--load-only", action="store_true", help="prepare and pre-load the database, then stop"
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
     args = parser.parse_args()
+    phases = [p for p in args.phases.split(",") if p]
+    unknown = set(phases) - {"intake", "worklist", "tracking"}
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
-    if not args.port:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            args.port = probe.getsockname()[1]
-    server = os.environ.get("DATABASE_URL", DEFAULT_SERVER)
-    if not server.startswith("postgres"):
-        server = DEFAULT_SERVER
-    url = with_database(server, SCRATCH_DB)
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "AXES_FAILURE_LIMIT": "1000"}
-    gunicorn = None
+    rates: dict[str, float] = {}
+    for item in filter(None, args.rate.split(",")):
+        name, _, value = item.rpartition("=")
+        try:
+            for phase in [name] if name else ["intake", "worklist", "tracking"]:
+                rates[phase] = float(value)
+        except ValueError:
+            parser.error(f"--rate: {item!r} is not a number of requests per second")
+    db = ScratchDatabase(args.database)
     try:
         if not args.reuse:
-            with psycopg.connect(with_database(server, "postgres"), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-                conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-            print(f"preparing {url.split('@')[-1]}: migrate, seed --residents {args.residents}")
-            manage(env, "migrate")
-            manage(env, "seed", "--residents", str(args.residents), "--seed", "1")
-        data = setup(env)
+            db.create()
+            print(f"preparing {db.url.split('@')[-1]}: migrate, seed --residents {args.residents}")
+            db.prepare(args.residents)
+        else:
+            db.manage("migrate")  # the code may have new migrations (indexes) since
+        data = db.shell_json(SETUP)
         if not args.reuse and args.cases:
             print(f"pre-loading {args.cases:,} cases with COPY ...", flush=True)
-            took, tokens = preload(url, args.cases, data)
+            took, _tokens = preload(db.url, args.cases, data)
             print(f"  loaded in {took:.0f} s ({args.cases / took:,.0f} cases/s)")
-        with psycopg.connect(url) as conn:
+        if args.load_only:
+            return 0
+        with psycopg.connect(db.url) as conn:
             total = conn.execute("SELECT count(*) FROM cases_case").fetchone()[0]
             tokens = [
                 r[0]
@@ -320,71 +397,74 @@ def main() -> int:
                 "'reported','verified','review')",
                 (data["zj"],),
             ).fetchone()[0]
-            version = conn.execute("SHOW server_version").fetchone()[0]
-        gunicorn = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "shequ.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{args.port}",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--log-level",
-                "warning",
-            ],
-            env={**env, "PYTHONPATH": str(ROOT / "src")},
-            cwd=ROOT,
-        )
-        wait_for(args.port)
-        token, places = data["token"], data["places"]
-        api_headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        version = db.server_version()
+        env = db.env(AXES_FAILURE_LIMIT="1000")
+        with Gunicorn(env, workers=args.workers, threads=args.threads, port=args.port) as server:
+            token, places = data["token"], data["places"]
+            api_headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
-        def intake(rng):
-            _pid, name, _area, lat, lng = rng.choice(places)
-            body = json.dumps(
-                {
-                    "text": rng.choice(TEXTS).format(p=name),
-                    "lat": lat + rng.uniform(-0.0003, 0.0003),
-                    "lng": lng + rng.uniform(-0.0003, 0.0003),
-                    "reporter_phone": f"139{rng.randrange(10**8):08d}",
-                    "channel": "hotline",
-                }
+            def intake(rng):
+                _pid, name, _area, lat, lng = rng.choice(places)
+                body = json.dumps(
+                    {
+                        "text": rng.choice(TEXTS).format(p=name),
+                        "lat": lat + rng.uniform(-0.0003, 0.0003),
+                        "lng": lng + rng.uniform(-0.0003, 0.0003),
+                        "reporter_phone": f"139{rng.randrange(10**8):08d}",
+                        "channel": "hotline",
+                    }
+                )
+                return "POST", "/api/v1/cases/", body, api_headers
+
+            cookie = login(server.port, "dept", "shequ-demo-2026")
+
+            def worklist(rng):
+                return "GET", "/cases/", None, {"Cookie": cookie}
+
+            def tracking(rng):
+                return "GET", f"/cases/track/{rng.choice(tokens)}/", None, {}
+
+            print(
+                f"\nConditions: Python {platform.python_version()}, {os.cpu_count()} cores "
+                f"shared by client and server (and other users of the machine); PostgreSQL "
+                f"{version} on 127.0.0.1; {server.description}; clients in this process over "
+                f"keep-alive connections (per phase below); {total:,} cases in the database "
+                f"({dept_open:,} open for the worklist's department); demo city of "
+                f"{args.residents:,} residents, "
+                f"{len(places):,} compounds; {args.seconds:.0f} s per phase. Server CPU: "
+                f"gunicorn's processes and the scratch database's PostgreSQL backends."
             )
-            return "POST", "/api/v1/cases/", body, api_headers
-
-        cookie = login(args.port, "dept", "shequ-demo-2026")
-
-        def worklist(rng):
-            return "GET", "/cases/", None, {"Cookie": cookie}
-
-        def tracking(rng):
-            return "GET", f"/cases/track/{rng.choice(tokens)}/", None, {}
-
-        print(
-            f"\nConditions: Python {platform.python_version()}, {os.cpu_count()} cores shared by "
-            f"client and server; PostgreSQL {version} on 127.0.0.1; gunicorn {args.workers} "
-            f"workers x {args.threads} threads; {args.clients} client threads, keep-alive; "
-            f"{total:,} cases in the database ({dept_open:,} open for the worklist's "
-            f"department); demo city of {args.residents:,} residents, {len(places):,} "
-            f"compounds; {args.seconds:.0f} s per phase"
-        )
-        results = []
-        lat, err, el = run_phase(args.port, args.clients, args.seconds, intake, 201)
-        results.append(report("intake", lat, err, el, 200, 200))
-        lat, err, el = run_phase(args.port, args.clients, args.seconds, worklist, 200)
-        results.append(report("worklist", lat, err, el, None, 150))
-        lat, err, el = run_phase(args.port, args.clients, args.seconds, tracking, 200)
-        results.append(report("tracking", lat, err, el, None, 150))
+            plan = {
+                "intake": (intake, 201, 200, 200),
+                "worklist": (worklist, 200, None, 150),
+                "tracking": (tracking, 200, None, 150),
+            }
+            results = []
+            for name in phases:
+                make, status, rate, p95 = plan[name]
+                print(f"  [{load_average()} before {name}]")
+                before = server_cpu(server, db)
+                client0 = time.process_time()
+                offered = rates.get(name)
+                if offered:
+                    print(f"  {name}: open loop, {offered:g} requests/s offered")
+                    lat, err, el = run_open(server.port, offered, args.seconds, make, status)
+                else:
+                    print(f"  {name}: closed loop, {args.clients} clients")
+                    lat, err, el = run_phase(server.port, args.clients, args.seconds, make, status)
+                spent = server_cpu(server, db) - before
+                client = time.process_time() - client0
+                results.append(report(name, lat, err, el, rate, p95))
+                if err:
+                    print(f"  server log {server.log}, its end:\n{server.log_tail()}")
+                print(
+                    f"  {'':10} {spent.per_request(len(lat))}; client {client / el:.2f} "
+                    f"cores; server {(spent.app + spent.db) / el:.2f} cores"
+                )
         return 0 if all(results) else 1
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
         if not args.keep:
-            with psycopg.connect(with_database(server, "postgres"), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+            db.drop()
 
 
 if __name__ == "__main__":

@@ -33,3 +33,18 @@ class CasesConfig(AppConfig):
         post_delete.connect(
             area_deleted, sender=Area, dispatch_uid="cases-area-extent-del", weak=False
         )
+
+        from django.db.models.signals import post_migrate
+
+        from . import reference
+        from .models import Category, Department, RoutingRule
+
+        for model in (Category, Department, RoutingRule, Area):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    reference.forget,
+                    sender=model,
+                    dispatch_uid=f"cases-reference-{model._meta.label_lower}-{signal is post_save}",
+                    weak=False,
+                )
+        post_migrate.connect(reference.forget, dispatch_uid="cases-reference-migrate", weak=False)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shequ.areas.models import Place, PlaceKind
 
+from .classify.categories import SECTORS
 from .models import (
     Case,
     CaseCounter,
@@ -30,32 +31,158 @@ from .routing import refresh_extents
 from .workcalendar import Calendar
 from .workflow import Outcome, State
 
+# The top level is the classifier's 15 sectors (``classify.categories.SECTORS``, the same
+# codes), so that a suggestion names a category of the demo city; the finer categories below
+# them carry their own keywords (``services.suggest_category`` picks the finer one when it lies
+# under the sector the classifier chose).
+SECTOR_LIMITS = (24, (1, 5, 15))  # respond_hours, (immediate, promised, coordinated)
+
 # code, name, name_en, parent, keywords, respond_hours, (immediate, promised, coordinated)
 CATEGORIES = [
-    ("ENV", "环境卫生", "Sanitation", None, "垃圾 卫生 清扫", 24, (1, 3, 10)),
-    ("ENV.GARBAGE", "垃圾清运", "Garbage collection", "ENV", "垃圾 清运 垃圾桶", 12, (1, 2, 5)),
-    ("ENV.DOG", "宠物粪便", "Dog waste", "ENV", "狗 宠物 粪便", 24, (1, 3, 5)),
-    ("HOUSING", "房屋物业", "Housing and property", None, "物业 房屋", 24, (1, 5, 15)),
-    ("HOUSING.LIFT", "电梯故障", "Lift failure", "HOUSING", "电梯 困人", 2, (1, 2, 10)),
-    ("HOUSING.LEAK", "房屋漏水", "Leaking building", "HOUSING", "漏水 渗水 外墙", 24, (1, 5, 15)),
     (
-        "HOUSING.PROPERTY",
-        "物业服务",
-        "Property management",
-        "HOUSING",
-        "物业 保安 收费",
+        "urban_rural.sanitation",
+        "环境卫生",
+        "Sanitation",
+        "urban_rural",
+        "垃圾 环境卫生 清扫 环卫",
+        24,
+        (1, 3, 10),
+    ),
+    (
+        "urban_rural.sanitation.garbage",
+        "垃圾清运",
+        "Garbage collection",
+        "urban_rural.sanitation",
+        "垃圾 清运 垃圾桶",
+        12,
+        (1, 2, 5),
+    ),
+    (
+        "urban_rural.sanitation.dog",
+        "宠物粪便",
+        "Dog waste",
+        "urban_rural.sanitation",
+        "狗 宠物 粪便",
+        24,
+        (1, 3, 5),
+    ),
+    (
+        "urban_rural.housing",
+        "房屋物业",
+        "Housing and property",
+        "urban_rural",
+        "物业 房屋",
         24,
         (1, 5, 15),
     ),
-    ("ROAD", "道路设施", "Roads and street furniture", None, "道路 人行道", 24, (1, 5, 15)),
-    ("ROAD.LIGHT", "路灯故障", "Street lights", "ROAD", "路灯 不亮", 24, (1, 3, 10)),
-    ("ROAD.COVER", "井盖缺损", "Manhole covers", "ROAD", "井盖", 4, (1, 2, 5)),
-    ("NOISE", "噪声扰民", "Noise", None, "噪音 噪声 扰民 施工", 12, (1, 3, 10)),
-    ("WATER", "供水排水", "Water and drains", None, "停水 水压 下水道 积水", 4, (1, 3, 10)),
-    ("PARKING", "停车秩序", "Parking", None, "停车 占道 堵车", 24, (1, 3, 10)),
-    ("MARKET", "市场监管", "Shops and food safety", None, "商家 过期 食品 价格", 24, (1, 5, 15)),
-    ("GREEN", "园林绿化", "Trees and green spaces", None, "树 绿化 草坪", 24, (1, 5, 15)),
-    ("SOCIAL", "民生服务", "Social services", None, "老人 低保 社保", 24, (1, 5, 15)),
+    (
+        "urban_rural.housing.lift",
+        "电梯故障",
+        "Lift failure",
+        "urban_rural.housing",
+        "电梯 困人",
+        2,
+        (1, 2, 10),
+    ),
+    (
+        "urban_rural.housing.leak",
+        "房屋漏水",
+        "Leaking building",
+        "urban_rural.housing",
+        "漏水 渗水 外墙",
+        24,
+        (1, 5, 15),
+    ),
+    (
+        "urban_rural.housing.property",
+        "物业服务",
+        "Property management",
+        "urban_rural.housing",
+        "物业 保安 物业费",
+        24,
+        (1, 5, 15),
+    ),
+    (
+        "urban_rural.road",
+        "道路设施",
+        "Roads and street furniture",
+        "urban_rural",
+        "道路 人行道 地砖 坑洼",
+        24,
+        (1, 5, 15),
+    ),
+    (
+        "urban_rural.road.light",
+        "路灯故障",
+        "Street lights",
+        "urban_rural.road",
+        "路灯 不亮",
+        24,
+        (1, 3, 10),
+    ),
+    (
+        "urban_rural.road.cover",
+        "井盖缺损",
+        "Manhole covers",
+        "urban_rural.road",
+        "井盖",
+        4,
+        (1, 2, 5),
+    ),
+    (
+        "urban_rural.water",
+        "供水排水",
+        "Water and drains",
+        "urban_rural",
+        "停水 水压 下水道 积水",
+        4,
+        (1, 3, 10),
+    ),
+    (
+        "urban_rural.green",
+        "园林绿化",
+        "Trees and green spaces",
+        "urban_rural",
+        "树 绿化 草坪",
+        24,
+        (1, 5, 15),
+    ),
+    (
+        "environment.noise",
+        "噪声扰民",
+        "Noise",
+        "environment",
+        "噪音 噪声 扰民 施工 音响",
+        12,
+        (1, 3, 10),
+    ),
+    (
+        "transport.parking",
+        "停车秩序",
+        "Parking",
+        "transport",
+        "停车 乱停 僵尸车 消防通道",
+        24,
+        (1, 3, 10),
+    ),
+    (
+        "commerce.market",
+        "市场监管",
+        "Shops and food safety",
+        "commerce",
+        "商家 小店 过期 食品 缺斤少两",
+        24,
+        (1, 5, 15),
+    ),
+    (
+        "civil_affairs.elderly",
+        "养老服务",
+        "Care for the elderly",
+        "civil_affairs",
+        "老人 独居 养老",
+        24,
+        (1, 5, 15),
+    ),
 ]
 
 DEPARTMENTS = [
@@ -68,52 +195,81 @@ DEPARTMENTS = [
     ("GA", "市公安局", "Public Security Bureau"),
     ("YL", "市公园城市局", "Park City Bureau"),
     ("MZ", "市民政局", "Civil Affairs Bureau"),
+    ("RS", "市人社局", "Human Resources and Social Security Bureau"),
+    ("JY", "市教育局", "Education Bureau"),
+    ("WJ", "市卫生健康委", "Health Commission"),
 ]
 
+# category -> department (city-wide). The sectors left out (agriculture, government, economy,
+# discipline, land, technology) have no rule: their cases wait for a dispatcher's choice.
 RULES = {
-    "ENV": "CG",
-    "HOUSING": "ZJ",
-    "ROAD": "CG",
-    "ROAD.COVER": "SW",
-    "NOISE": "HJ",
-    "WATER": "SW",
-    "PARKING": "GA",
-    "MARKET": "SJ",
-    "GREEN": "YL",
-    "SOCIAL": "MZ",
+    "urban_rural": "ZJ",
+    "urban_rural.sanitation": "CG",
+    "urban_rural.road": "CG",
+    "urban_rural.road.cover": "SW",
+    "urban_rural.water": "SW",
+    "urban_rural.green": "YL",
+    "environment": "HJ",
+    "transport": "JT",
+    "transport.parking": "GA",
+    "commerce": "SJ",
+    "civil_affairs": "MZ",
+    "labour": "RS",
+    "education": "JY",
+    "health": "WJ",
+    "legal": "GA",
 }
+HOUSING = ["urban_rural.housing.lift", "urban_rural.housing.leak", "urban_rural.housing.property"]
 
 # Templates of request texts (our own wording); {p} is a place, {t} a time, {n} a number.
 TEXTS = {
-    "ENV.GARBAGE": [
+    "urban_rural.sanitation.garbage": [
         "{p}门口的垃圾桶已经满了{n}天，没有人来清运，气味很大。",
         "{p}旁边有人乱堆建筑垃圾，占了半条路。",
         "{p}的垃圾分类点{t}没人收，苍蝇很多。",
     ],
-    "ENV.DOG": ["{p}草坪上狗粪便很多，希望加强管理。", "{p}有人遛狗不牵绳也不清理粪便。"],
-    "HOUSING.LIFT": [
+    "urban_rural.sanitation.dog": [
+        "{p}草坪上狗粪便很多，希望加强管理。",
+        "{p}有人遛狗不牵绳也不清理粪便。",
+    ],
+    "urban_rural.housing.lift": [
         "{p}的电梯{t}又坏了，老人上下楼很困难。",
         "{p}电梯运行时有异响，担心安全问题。",
         "{p}电梯困人，物业半小时没人来。",
     ],
-    "HOUSING.LEAK": ["{p}楼顶漏水，家里天花板渗水{n}天了。", "{p}外墙渗水，墙面发霉。"],
-    "HOUSING.PROPERTY": [
+    "urban_rural.housing.leak": ["{p}楼顶漏水，家里天花板渗水{n}天了。", "{p}外墙渗水，墙面发霉。"],
+    "urban_rural.housing.property": [
         "{p}物业不作为，楼道灯坏了{n}周没人修。",
         "{p}物业费收费标准不透明，希望核实。",
     ],
-    "ROAD.LIGHT": ["{p}附近的路灯{t}都不亮，晚上走路很黑。", "{p}路口有{n}盏路灯坏了。"],
-    "ROAD.COVER": ["{p}门口的井盖松动，车压过去响声很大。", "{p}人行道上井盖缺失，很危险。"],
-    "ROAD": ["{p}人行道地砖破损，容易绊倒。", "{p}门口道路坑洼，下雨积水。"],
-    "NOISE": [
+    "urban_rural.road.light": [
+        "{p}附近的路灯{t}都不亮，晚上走路很黑。",
+        "{p}路口有{n}盏路灯坏了。",
+    ],
+    "urban_rural.road.cover": [
+        "{p}门口的井盖松动，车压过去响声很大。",
+        "{p}人行道上井盖缺失，很危险。",
+    ],
+    "urban_rural.road": ["{p}人行道地砖破损，容易绊倒。", "{p}门口道路坑洼，下雨积水。"],
+    "environment.noise": [
         "{p}附近工地{t}还在施工，噪音很大影响休息。",
         "{p}楼下商铺音响声音太大，严重扰民。",
         "{p}广场舞音乐声音过大，{t}还在跳。",
     ],
-    "WATER": ["{p}{t}停水了，没有提前通知。", "{p}下水道堵塞，污水冒到路面上。"],
-    "PARKING": ["{p}门口乱停车，消防通道被堵。", "{p}路边长期停放僵尸车。"],
-    "MARKET": ["{p}旁边的小店卖过期食品。", "{p}附近商家缺斤少两。"],
-    "GREEN": ["{p}的行道树枝干快断了，担心砸到人。", "{p}绿化带杂草很久没修剪。"],
-    "SOCIAL": ["{p}有独居老人需要帮助，希望社区上门看看。", "想咨询{p}附近的养老服务怎么申请。"],
+    "urban_rural.water": ["{p}{t}停水了，没有提前通知。", "{p}下水道堵塞，污水冒到路面上。"],
+    "transport.parking": ["{p}门口乱停车，消防通道被堵。", "{p}路边长期停放僵尸车。"],
+    "commerce.market": ["{p}旁边的小店卖过期食品。", "{p}附近商家缺斤少两。"],
+    "urban_rural.green": ["{p}的行道树枝干快断了，担心砸到人。", "{p}绿化带杂草很久没修剪。"],
+    "civil_affairs.elderly": [
+        "{p}有独居老人需要帮助，希望社区上门看看。",
+        "想咨询{p}附近的养老服务怎么申请。",
+    ],
+    # Sector-level requests: no finer category of the demo city fits them.
+    "labour": ["{p}附近一家餐馆拖欠员工工资{n}个月了。", "在{p}旁边的工地干活，老板不给买社保。"],
+    "education": ["{p}旁边的幼儿园收费不透明，希望核实。", "{p}附近的学校学位紧张，孩子入学难。"],
+    "health": ["{p}附近的诊所卫生条件很差，希望检查。", "{p}社区卫生服务站{t}没有医生值班。"],
+    "transport": ["{p}附近的公交站台没有遮雨棚。", "{p}门口的公交线路{t}班次太少。"],
+    "legal": ["{p}附近{t}有人聚众赌博。", "{p}楼下电动车被偷了，希望派出所加强巡逻。"],
 }
 TIMES = ["昨晚", "今天早上", "这两天", "晚上十点后", "周末", "中午"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -124,6 +280,21 @@ NOTES_RETURN = ["不属于本单位职责", "地址不清，无法核实"]
 
 def _setup() -> tuple[dict, dict]:
     cats: dict[str, Category] = {}
+    hours, (imm, prom, coord) = SECTOR_LIMITS
+    for sector in SECTORS:
+        cats[sector.code], _ = Category.objects.update_or_create(
+            code=sector.code,
+            defaults=dict(
+                name=sector.name_zh,
+                name_en=sector.english,
+                parent=None,
+                keywords="",  # the classifier knows the sectors' words
+                respond_hours=hours,
+                resolve_days_immediate=imm,
+                resolve_days_promised=prom,
+                resolve_days_coordinated=coord,
+            ),
+        )
     for code, name, en, parent, kw, hours, (imm, prom, coord) in CATEGORIES:
         cats[code], _ = Category.objects.update_or_create(
             code=code,
@@ -156,7 +327,7 @@ def _district_rules(cats, depts, district: str, name: str) -> Department:
         code=f"{district}-CG", defaults=dict(name=f"{name}城管局", area_code=district)
     )
     RoutingRule.objects.update_or_create(
-        category=cats["ENV"], area_prefix=district, defaults={"department": dept}
+        category=cats["urban_rural.sanitation"], area_prefix=district, defaults={"department": dept}
     )
     return dept
 
@@ -199,7 +370,8 @@ def seed_demo(ctx) -> str:
         while node.code not in RULES and node.parent is not None:
             node = node.parent
         rule_dept[code] = depts[RULES[node.code]] if node.code in RULES else None
-    rule_dept["ENV.GARBAGE"] = rule_dept["ENV.DOG"] = local_cg
+    rule_dept["urban_rural.sanitation.garbage"] = local_cg
+    rule_dept["urban_rural.sanitation.dog"] = local_cg
 
     specs = []
     for i in range(total):
@@ -220,7 +392,7 @@ def seed_demo(ctx) -> str:
         )
         code = rng.choice(leaves)
         if i % 9 == 0:  # the dept demo user should find plenty of housing cases
-            code = rng.choice(["HOUSING.LIFT", "HOUSING.LEAK", "HOUSING.PROPERTY"])
+            code = rng.choice(HOUSING)
         specs.append((created, pk, pname, area, lat, lng, addr, code))
     specs.sort(key=lambda s: s[0])
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core import personal
+from shequ.core.fields import EncryptedTextField, KeyedHashField
 from shequ.core.models import AppendOnlyModel
 from shequ.core.querysets import AppendOnlyQuerySet, ScopedModel, ScopedQuerySet
 from shequ.core.roles import Role
@@ -219,12 +220,16 @@ class Case(ScopedModel):
     case_type = models.CharField(
         _("case type"), max_length=16, choices=CaseType.choices, default=CaseType.PROMISED
     )
-    state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.NEW, db_index=True
-    )
+    # Indexed with the department and with the deadline (Meta.indexes), not alone.
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.NEW)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        db_index=False,  # (department, state, -created_at) below serves it
     )
     area_code = models.CharField(_("area code"), max_length=40, db_index=True)
     lat = models.FloatField(_("latitude (WGS84)"), null=True, blank=True)
@@ -234,8 +239,12 @@ class Case(ScopedModel):
         "areas.Place", on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
     )
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
-    reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True, db_index=True)
-    reporter_email = models.EmailField(_("reporter email"), blank=True)
+    # Contact encrypted at rest; exact lookup (hotline caller, tracking page) by the keyed
+    # hashes (core/fields.py). ``db_default``: rows written by COPY get an empty hash.
+    reporter_phone = EncryptedTextField(_("reporter phone"), max_length=20, blank=True)
+    reporter_email = EncryptedTextField(_("reporter email"), max_length=254, blank=True)
+    reporter_phone_hash = KeyedHashField(source="reporter_phone", kind="phone", db_default="")
+    reporter_email_hash = KeyedHashField(source="reporter_email", kind="email", db_default="")
     created_at = models.DateTimeField(_("created"), db_index=True)
     respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
     resolve_by = models.DateTimeField(_("resolve by"), null=True, blank=True, db_index=True)
@@ -266,8 +275,18 @@ class Case(ScopedModel):
         verbose_name_plural = _("cases")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["department", "state", "-created_at"]),
-            models.Index(fields=["state", "resolve_by"]),
+            # A department's worklist; the area code included, so that counting it within
+            # the user's areas reads the index alone.
+            models.Index(
+                fields=["department", "state", "-created_at"],
+                include=["area_code"],
+                name="cases_case_dept_worklist",
+            ),
+            # Deadlines of open cases; with the area code, a worklist over every department
+            # (city or street staff) counts its open cases from the index alone.
+            models.Index(
+                fields=["state", "resolve_by"], include=["area_code"], name="cases_case_state_due"
+            ),
             models.Index(fields=["area_code", "-created_at"]),
         ]
 
@@ -324,7 +343,8 @@ class CaseEvent(AppendOnlyModel, ScopedModel):
 
     perm_model = "case"
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # (case, at) below serves the foreign key too.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     area_code = models.CharField(max_length=40, db_index=True)
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     move = models.CharField(_("move"), max_length=16, blank=True)

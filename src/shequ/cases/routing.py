@@ -6,6 +6,8 @@
 * ``parse_address(text)``: the compound (or area) whose name the address names.
 * ``department_for(category, area_code)``: the routing matrix, most specific area prefix first,
   then the parent category's rules.
+
+Boundaries and the matrix are reference data kept in the process (``reference.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.db.models.functions import Length
 
 from shequ.areas.models import Area, Place, PlaceKind
 
-from .models import AreaExtent, Category, Department, RoutingRule
+from . import reference
+from .models import AreaExtent, Category, Department
 
 
 def point_in_ring(lng: float, lat: float, ring) -> bool:
@@ -118,9 +121,9 @@ def locate(lat: float, lng: float) -> str | None:
     )
     if not candidates:
         return None
-    boundaries = dict(Area.objects.filter(code__in=candidates).values_list("code", "boundary"))
+    shapes = reference.boundaries(candidates)  # parsed once per process
     for code in candidates:
-        if point_in_polygon(lng, lat, boundaries.get(code)):
+        if point_in_polygon(lng, lat, shapes.get(code)):
             return code
     return None
 
@@ -163,19 +166,15 @@ def parse_address(text: str, within: str = "") -> AddressMatch | None:
 
 def department_for(category: Category | None, area_code: str) -> tuple[Department | None, bool]:
     """(department, auto_dispatch) from the matrix: the category's own rules, then its
-    parent's; among them the longest area prefix of ``area_code``."""
-    node = category
-    while node is not None:
-        rules = [
-            r
-            for r in RoutingRule.objects.filter(category=node).select_related("department")
-            if area_code.startswith(r.area_prefix)
-        ]
-        if rules:
-            best = max(rules, key=lambda r: len(r.area_prefix))
-            return best.department, best.auto_dispatch
-        node = node.parent
-    return None, False
+    parent's; among them the longest area prefix of ``area_code`` (the matrix is read once
+    per process, ``reference.py``)."""
+    if category is None:
+        return None, False
+    ref = reference.reference.get()
+    if category.pk not in ref.by_pk:  # created since (in another process): read again
+        reference.reference.forget()
+        ref = reference.reference.get()
+    return ref.department_for(category, area_code)
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from shequ.areas.models import Area, Place
 from shequ.core import phone as phones
 
-from . import routing, workflow
+from . import reference, routing, workflow
 from .models import (
     Attachment,
     Case,
@@ -80,9 +81,14 @@ def next_number(day: dt.date) -> str:
     raise RuntimeError("could not allocate a case number")
 
 
-def suggest_category(text: str) -> tuple[Category | None, float | None]:
-    """The classifier's suggestion (``shequ.cases.classify.suggest``) when it is installed,
-    else the categories' keywords."""
+def suggest_category(text: str, title: str = "") -> tuple[Category | None, float | None]:
+    """The category to suggest for a request's text (and the title typed with it, if any).
+
+    The classifier (``shequ.cases.classify.suggest``, given the title too: a typed title says
+    most) names a category code, usually a top-level sector (``urban_rural``); the categories'
+    own keywords may name a finer one. When the keywords' category lies under the
+    classifier's (or the classifier names none that exists here), the finer one is suggested;
+    when they disagree, the more confident of the two (the classifier on a tie)."""
     code, confidence = None, None
     try:
         from .classify import suggest
@@ -90,20 +96,37 @@ def suggest_category(text: str) -> tuple[Category | None, float | None]:
         suggest = None
     if suggest is not None:
         try:
-            code, confidence = suggest(text)
+            code, confidence = suggest(text, title)
         except Exception:  # the classifier must never stop an intake
             log.exception("classifier failed")
             code = None
-    if code:
-        category = Category.objects.filter(code=code, active=True).first()
-        if category is not None:
-            return category, confidence
-    return keyword_category(text)
+    ref = reference.reference.get()
+    predicted = ref.active(code) if code else None
+    finer, finer_confidence = keyword_category(f"{title} {text}" if title else text)
+    if predicted is None:
+        return finer, finer_confidence
+    if finer is None or finer.pk == predicted.pk or _under(predicted, finer):
+        return predicted, confidence
+    if _under(finer, predicted):
+        return finer, max(confidence or 0.0, finer_confidence or 0.0)
+    if (finer_confidence or 0.0) > (confidence or 0.0):
+        return finer, finer_confidence
+    return predicted, confidence
+
+
+def _under(category: Category, ancestor: Category) -> bool:
+    node = category.parent
+    while node is not None:
+        if node.pk == ancestor.pk:
+            return True
+        node = node.parent
+    return False
 
 
 def keyword_category(text: str) -> tuple[Category | None, float | None]:
+    """The active category whose keywords the text holds most (the deeper one on a tie)."""
     best, hits = None, 0
-    for category in Category.objects.filter(active=True).exclude(keywords=""):
+    for category in reference.reference.get().with_keywords:
         n = sum(1 for word in category.keywords.split() if word and word in text)
         if n > hits or (n == hits and n and best and len(category.code) > len(best.code)):
             best, hits = category, n
@@ -164,7 +187,6 @@ def _where(lat, lng, address, area_code, place):
     )
 
 
-@transaction.atomic
 def create_case(
     *,
     text: str,
@@ -186,8 +208,14 @@ def create_case(
     now: dt.datetime | None = None,
     auto_dispatch: bool = True,
 ) -> Case:
-    """Take in a request from any channel and route it. Returns the saved case."""
+    """Take in a request from any channel and route it. Returns the saved case.
+
+    Everything that only reads (validation, place, permission, classification, deadlines,
+    routing: reference data cached in the process) happens before the transaction; the
+    transaction holds the writes only: the day's number, the case, its events, photos and
+    notifications."""
     text = (text or "").strip()
+    title = (title or "").strip()
     if len(text) < 4:
         raise ValidationError({"text": _("Describe the problem in a few words at least.")})
     if channel not in Channel.values:
@@ -202,7 +230,7 @@ def create_case(
         except phones.PhoneError as exc:
             raise ValidationError({"reporter_phone": str(exc)}) from exc
     if isinstance(category, str) and category:
-        found = Category.objects.filter(code=category, active=True).first()
+        found = reference.reference.get().active(category)
         if found is None:
             raise ValidationError({"category": _("No category has this code.")})
         category = found
@@ -222,7 +250,7 @@ def create_case(
     elif channel in STAFF_CHANNELS:
         raise PermissionDenied(_("Staff channels need a signed-in user."))
 
-    suggested, confidence = suggest_category(text)
+    suggested, confidence = suggest_category(text, title)
     if category is None and suggested is not None and (confidence or 0) >= AUTO_CATEGORY_CONFIDENCE:
         category = suggested
     now = now or timezone.now()
@@ -238,8 +266,7 @@ def create_case(
     state = State.NEW
     for name in steps:
         state = workflow.check(state, name).target
-    case = Case.objects.create(
-        number=next_number(timezone.localtime(now).date()),
+    fields = dict(
         title=(title or text)[:60].strip(),
         text=text,
         category=category,
@@ -262,6 +289,19 @@ def create_case(
         respond_by=respond_by,
         resolve_by=resolve_by,
     )
+    with transaction.atomic():
+        return _write_case(fields, steps, acting_user, list(zip(photos, photo_types, strict=True)))
+
+
+def _write_case(fields: dict, steps: list[str], acting_user, photos: list) -> Case:
+    """The writes of an intake, in its transaction. Taking the case's number locks the day's
+    counter row (gap-free numbers) until the commit, and every other intake of the day waits
+    for it: so the case goes in under a provisional number and takes its real one last, with
+    the notifications that name it. Reads and routing happened before the transaction."""
+    now, code, channel = fields["created_at"], fields["area_code"], fields["channel"]
+    department = fields["department"]
+    case = Case(number=f"~{secrets.token_hex(9)}", **fields)  # unique, never committed
+    case.save(force_insert=True)
     created = CaseEvent(
         case=case,
         area_code=code,
@@ -293,7 +333,7 @@ def create_case(
         CaseEvent.objects.bulk_create(events[1:])
     else:
         CaseEvent.objects.bulk_create(events)
-    for upload, ctype in zip(photos, photo_types, strict=True):
+    for upload, ctype in photos:
         Attachment.objects.create(
             case=case,
             event=created,
@@ -302,9 +342,11 @@ def create_case(
             content_type=ctype,
             size=upload.size,
         )
+    case.number = next_number(timezone.localtime(now).date())
+    Case.objects.filter(pk=case.pk).update(number=case.number)  # the save told the signals
     _notify_reporter(case, "received", _("We received your request %(number)s."))
     if steps:
-        transaction.on_commit(lambda: _notify_department(case.pk))
+        _notify_department(case)
     return case
 
 
@@ -446,7 +488,7 @@ def dispatch_case(case, department: Department | None = None, *, acting_user, no
             {"department": _("No routing rule covers this category here: choose a department.")}
         )
     _apply(case, "dispatch", acting_user, note=note, department=department)
-    transaction.on_commit(lambda: _notify_department(case.pk))
+    _notify_department(case)
     return case
 
 
@@ -585,7 +627,7 @@ def reopen_case(case, *, acting_user, note):
         reminded_at=None,
         escalated_at=None,
     )
-    transaction.on_commit(lambda: _notify_department(case.pk))
+    _notify_department(case)
     return case
 
 
@@ -739,24 +781,28 @@ def _notify_merged(master: Case) -> None:
         )
 
 
-def _notify_department(case_pk: int) -> None:
-    """Tell the members of the case's department (after the commit)."""
-    row = Case.objects.filter(pk=case_pk).values_list("department_id", "number", "title").first()
-    if row is None or row[0] is None:
+def _notify_department(case: Case) -> None:
+    """Tell the members of the case's department: one ``INSERT ... SELECT`` in the case's
+    transaction (the notifications are the outbox: nothing is told of a rolled-back case)."""
+    if case.department_id is None:
         return
-    members = list(
-        Department.members.through.objects.filter(department_id=row[0]).values_list(
-            "user_id", flat=True
-        )
+    qn = connection.ops.quote_name
+    table = qn(Notification._meta.db_table)
+    members = qn(Department.members.through._meta.db_table)
+    columns = ", ".join(
+        qn(Notification._meta.get_field(f).column)
+        for f in ("case", "audience", "user", "kind", "message", "created_at")
     )
-    if members:
-        Notification.objects.bulk_create(
-            Notification(
-                case_id=case_pk,
-                audience=Notification.Audience.USER,
-                user_id=uid,
-                kind="dispatched",
-                message=f"{row[1]} {row[2]}"[:300],
-            )
-            for uid in members
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT %s, %s, {qn('user_id')}, %s, %s, %s "
+            f"FROM {members} WHERE {qn('department_id')} = %s",
+            [
+                case.pk,
+                Notification.Audience.USER,
+                "dispatched",
+                f"{case.number} {case.title}"[:300],
+                timezone.now(),
+                case.department_id,
+            ],
         )

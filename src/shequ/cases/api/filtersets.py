@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core.api.filters import OrderingFilter, UnderFilter, contains_any
+from shequ.core.api.filters import IsoDateTimeFilter, OrderingFilter, UnderFilter, contains_any
 
 from ..models import Case, CaseType, Channel
 from ..workflow import OPEN_STATES, TIMED_STATES, State
@@ -24,8 +24,8 @@ class CaseFilterSet(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     case_type = django_filters.ChoiceFilter(choices=CaseType.choices)
     under = UnderFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(
         method="filter_q", help_text=_("Case number, or part of the title or address.")
     )

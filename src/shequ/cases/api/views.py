@@ -127,7 +127,8 @@ class CaseViewSet(ScopedReadOnlyViewSet):
             case = services.create_case(acting_user=request.user, **data)
         except (DjangoValidationError, DjangoPermissionDenied) as exc:
             raise _drf_error(exc) from exc
-        return Response(CaseSerializer(self._fresh(case)).data, status=status.HTTP_201_CREATED)
+        # The saved case as created (its related rows are loaded already): no reading back.
+        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("The case's timeline"), responses=CaseEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)

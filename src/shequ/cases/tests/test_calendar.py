@@ -53,3 +53,63 @@ def test_admins_add_days_that_win_over_the_file():
     cal = Calendar()
     assert not cal.is_workday(D(2027, 2, 8))
     assert not cal.is_workday(D(2025, 9, 28))
+
+
+def _days(*ranges):
+    out = set()
+    for first, last in ranges:
+        day = first
+        while day <= last:
+            out.add(day)
+            day += dt.timedelta(days=1)
+    return out
+
+
+# The State Council General Office's notices (国务院办公厅关于20XX年部分节假日安排的通知), as
+# published: the days off (放假) and the weekend days worked (上班).
+NOTICES = {
+    2025: (
+        _days(
+            (D(2025, 1, 1), D(2025, 1, 1)),  # 元旦
+            (D(2025, 1, 28), D(2025, 2, 4)),  # 春节
+            (D(2025, 4, 4), D(2025, 4, 6)),  # 清明节
+            (D(2025, 5, 1), D(2025, 5, 5)),  # 劳动节
+            (D(2025, 5, 31), D(2025, 6, 2)),  # 端午节
+            (D(2025, 10, 1), D(2025, 10, 8)),  # 国庆节、中秋节
+        ),
+        {D(2025, 1, 26), D(2025, 2, 8), D(2025, 4, 27), D(2025, 9, 28), D(2025, 10, 11)},
+    ),
+    2026: (
+        _days(
+            (D(2026, 1, 1), D(2026, 1, 3)),  # 元旦
+            (D(2026, 2, 15), D(2026, 2, 23)),  # 春节
+            (D(2026, 4, 4), D(2026, 4, 6)),  # 清明节
+            (D(2026, 5, 1), D(2026, 5, 5)),  # 劳动节
+            (D(2026, 6, 19), D(2026, 6, 21)),  # 端午节
+            (D(2026, 9, 25), D(2026, 9, 27)),  # 中秋节
+            (D(2026, 10, 1), D(2026, 10, 7)),  # 国庆节
+        ),
+        {
+            D(2026, 1, 4),
+            D(2026, 2, 14),
+            D(2026, 2, 28),
+            D(2026, 5, 9),
+            D(2026, 9, 20),
+            D(2026, 10, 10),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("year", sorted(NOTICES))
+def test_shipped_schedule_is_the_state_councils_notice_day_for_day(cal, year):
+    off, worked = NOTICES[year]
+    assert all(day.weekday() >= 5 for day in worked)  # 调休 workdays are weekend days
+    day = D(year, 1, 1)
+    while day.year == year:
+        expected = day in worked or (day not in off and day.weekday() < 5)
+        assert cal.is_workday(day) == expected, day
+        day += dt.timedelta(days=1)
+    # 261 weekdays in each of the two years, less the weekdays off, plus the weekends worked.
+    workdays = cal.workdays_between(D(year - 1, 12, 31), D(year, 12, 31))
+    assert workdays == {2025: 248, 2026: 248}[year]

@@ -35,3 +35,50 @@ def test_seed_demo_makes_consistent_cases_in_the_demo_users_scope(city, make_use
     # Texts come from our templates, each naming the compound.
     for case in Case.objects.select_related("place")[:50]:
         assert case.place.name in case.text
+
+
+def test_demo_categories_are_the_classifiers_sectors_with_finer_ones_below(city):
+    from shequ.cases import demo
+    from shequ.cases.classify import CODES
+    from shequ.cases.models import Category
+
+    demo._setup()
+    tops = set(Category.objects.filter(parent=None).values_list("code", flat=True))
+    assert tops == set(CODES)  # every code the classifier can answer is a category here
+    for category in Category.objects.exclude(parent=None):
+        root = category
+        while root.parent is not None:
+            root = root.parent
+        assert category.code.startswith(root.code + "."), category.code
+
+
+def test_every_demo_text_is_suggested_its_own_category_at_intake(city):
+    """The demo's templates, through the same suggestion as an intake (the classifier's sector,
+    refined by the categories' keywords), land on the category they were written for (or,
+    for one generic wording, its sector)."""
+    from shequ.cases import demo, services
+
+    demo._setup()
+    for code, templates in demo.TEXTS.items():
+        for template in templates:
+            text = template.format(p="锦华苑", t="昨晚", n=3)
+            category, _confidence = services.suggest_category(text)
+            assert category is not None, text
+            assert code == category.code or code.startswith(category.code + "."), (text, code)
+
+
+def test_an_intake_in_the_demo_city_is_routed_by_the_classifiers_sector(city):
+    from shequ.cases import demo, services
+
+    demo._setup()
+    grid = city["grids"][0]
+    case = services.create_case(
+        text="我在公司干了两年，老板拖欠工资三个月，社保也没有交，讨薪无果",
+        channel="web",
+        lat=grid.lat,
+        lng=grid.lng,
+    )
+    # No demo category has labour words: the classifier's sector is the category, its rule
+    # sends the case to the human-resources bureau.
+    assert case.category.code == "labour"
+    assert case.department.code == "RS" and case.state == State.DISPATCHED

@@ -152,8 +152,10 @@ class TestStaffAccess:
         assert mine.state == State.IN_PROGRESS
 
     def test_reveal_with_reason_is_recorded(self, client, new_case, make_user):
+        from shequ.core.testing import verify_session
+
         case = new_case()
-        client.force_login(make_user("s", Role.STREET_STAFF, case.area_code[:9]))
+        verify_session(client, make_user("s", Role.STREET_STAFF, case.area_code[:9]))
         url = reverse("cases:detail", args=[case.number])
         page = client.post(url, {"do": "reveal", "reason": "回访核实情况"}).content.decode()
         assert "13800138000" in page
@@ -167,6 +169,23 @@ def test_worklist_bulk_accept(client, new_case, make_user):
     client.post(reverse("cases:worklist"), {"move": "accept", "numbers": [a.number, b.number]})
     assert set(Case.objects.values_list("state", flat=True)) == {State.ACCEPTED}
     assert CaseEvent.objects.filter(move="accept").count() == 2
+
+
+def test_worklist_counts_up_to_a_cap_and_says_so(client, new_case, make_user, monkeypatch):
+    from shequ.cases import views
+
+    cases = [new_case(text=f"第{i}处路灯不亮了，晚上很黑") for i in range(3)]
+    client.force_login(make_user("s", Role.STREET_STAFF, cases[0].area_code[:9]))
+    page = client.get(reverse("cases:worklist"))
+    assert page.context["page"].paginator.count == 3 and not page.context["page"].paginator.capped
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    page = client.get(reverse("cases:worklist"))
+    paginator = page.context["page"].paginator
+    assert paginator.capped and paginator.count == 2
+    body = page.content.decode()
+    assert '<span class="count">2+</span>' in body and '<p class="hint">' in body
+    # Newest first; the third (oldest) case is beyond the cap and not listed.
+    assert cases[2].number in body and cases[0].number not in body
 
 
 def test_hotline_looks_up_the_caller_by_post(client, new_case, make_user, grid):

@@ -51,6 +51,17 @@ def test_numbers_count_per_day(new_case):
     assert a.number[2:10] == timezone.localtime(a.created_at).strftime("%Y%m%d")
 
 
+def test_the_number_taken_last_is_the_one_stored_and_told(new_case, make_user, matrix):
+    handler = make_user("dept", Role.DEPARTMENT_HANDLER, "5101")
+    matrix["departments"]["JJ-CG"].members.add(handler)
+    case = new_case()
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.number == case.number and case.number.startswith("SQ")
+    assert not Case.objects.filter(number__startswith="~").exists()  # no provisional number
+    messages = set(Notification.objects.filter(case=case).values_list("message", flat=True))
+    assert len(messages) == 2 and all(case.number in m for m in messages)
+
+
 def test_no_rule_leaves_case_for_the_dispatcher(new_case):
     case = new_case(text="路灯坏了好几天，晚上很黑")  # ROAD: auto_dispatch off
     assert case.category.code == "ROAD" and case.state == State.NEW
@@ -315,3 +326,62 @@ def test_case_deadlines_command_is_idempotent(new_case):
         out = StringIO()
         call_command("case_deadlines", stdout=out)
         assert "warned 0, reminded 0, escalated 0" in out.getvalue()
+
+
+# --- classification at intake ----------------------------------------------------------------
+
+
+@pytest.fixture
+def sectors(city):
+    """A city on the classifier's taxonomy: sector codes at the top, finer ones below."""
+    from shequ.cases.models import Category, Department, RoutingRule
+
+    def cat(code, parent=None, keywords=""):
+        return Category.objects.create(code=code, name=code, parent=parent, keywords=keywords)
+
+    urban = cat("urban_rural")
+    cats = {
+        "urban_rural": urban,
+        "urban_rural.lift": cat("urban_rural.lift", urban, "电梯 困人"),
+        "transport": cat("transport"),
+        "environment": cat("environment"),
+        "shops": cat("shops", keywords="过期 食品 小店"),
+    }
+    jt = Department.objects.create(code="JT", name="市交通运输局", area_code="5101")
+    zj = Department.objects.create(code="ZJ", name="市住建局", area_code="5101")
+    RoutingRule.objects.create(category=cats["transport"], area_prefix="5101", department=jt)
+    RoutingRule.objects.create(category=urban, area_prefix="5101", department=zj)
+    return cats
+
+
+def _web(grid, **kw):
+    return services.create_case(channel="web", lat=grid.lat, lng=grid.lng, **kw)
+
+
+def test_the_typed_title_reaches_the_classifier(sectors, grid):
+    text = "这个问题已经拖了很久了，希望有关部门尽快解决"  # no keyword of any sector
+    assert _web(grid, text=text).suggested_category is None
+    case = _web(grid, text=text, title="公交线路班次太少，站台没有遮雨棚")
+    # Only the classifier knows "transport" (the category has no keywords of its own).
+    assert case.suggested_category == sectors["transport"]
+    assert case.title == "公交线路班次太少，站台没有遮雨棚"
+
+
+def test_a_finer_category_under_the_classifiers_sector_is_suggested(sectors, grid):
+    case = _web(grid, text="小区电梯坏了，有人被困人在里面")
+    # The classifier says urban_rural (电梯); the city's keywords name a category under it.
+    assert case.suggested_category == sectors["urban_rural.lift"]
+    assert case.category == sectors["urban_rural.lift"]  # confident enough to be used
+    assert case.department.code == "ZJ" and case.state == State.DISPATCHED  # parent's rule
+
+
+def test_when_they_disagree_the_more_confident_wins(sectors, monkeypatch):
+    # The keyword rules' weak guess (health: 过期食品, no such category here; then none)
+    # loses to three keywords of a category outside the classifier's sector...
+    from shequ.cases import classify
+
+    monkeypatch.setattr(classify, "suggest", lambda text, title="": ("environment", 0.3))
+    assert services.suggest_category("门口小店卖过期食品") == (sectors["shops"], 0.9)
+    # ... and a trained model's confident answer wins over them.
+    monkeypatch.setattr(classify, "suggest", lambda text, title="": ("environment", 0.95))
+    assert services.suggest_category("门口小店卖过期食品") == (sectors["environment"], 0.95)
