@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import re
 import shutil
@@ -326,6 +327,10 @@ VARIANTS = (
 
 def run_variant(args: tuple) -> dict:
     variant, data, work, seed, config_path, scorer = args
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    import django
+
+    django.setup()  # the parsers' messages go through gettext
     from shequ.people.linkage import link_directory, load_config
 
     folder = Path(work) / variant

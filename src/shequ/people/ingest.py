@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,40 +187,54 @@ def read_xlsx(defn: SourceDefinition, path: Path, name: str) -> list[tuple[int, 
     """Rows of the first sheet: the header on row 1, values as text."""
     from openpyxl import load_workbook
 
+    # A damaged workbook fails inside openpyxl, zipfile, zlib or the XML parser with many kinds
+    # of error, on opening or later while its rows stream: any of them refuses the file.
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except Exception as exc:
         raise IngestRefused(
             _("%(file)s: not an Excel .xlsx workbook (%(error)s).")
             % {"file": name, "error": exc.__class__.__name__}
         ) from exc
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if not header:
-            raise IngestRefused(_("%(file)s: the first sheet is empty.") % {"file": name})
-        header = [_cell(h).strip() for h in header]
-        missing = [c for c in defn.columns if c not in header]
-        if missing:
-            raise IngestRefused(
-                _(
-                    "%(file)s: row 1: the columns %(columns)s that the definition %(source)s "
-                    "needs are missing."
-                )
-                % {"file": name, "columns": ", ".join(missing), "source": defn.name}
-            )
-        index = {c: header.index(c) for c in defn.columns}
-        out = []
-        for rowno, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            out.append(
-                (rowno, {c: _cell(values[i]) if i < len(values) else "" for c, i in index.items()})
-            )
-        return out
+        return _xlsx_rows(defn, workbook, name)
+    except IngestRefused:
+        raise
+    except Exception as exc:  # a damaged sheet, found while reading it
+        raise IngestRefused(
+            _("%(file)s: the workbook is damaged and cannot be read (%(error)s).")
+            % {"file": name, "error": exc.__class__.__name__}
+        ) from exc
     finally:
         workbook.close()
+
+
+def _xlsx_rows(defn: SourceDefinition, workbook, name: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of the workbook's first sheet (see ``read_xlsx``)."""
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise IngestRefused(_("%(file)s: the first sheet is empty.") % {"file": name})
+    header = [_cell(h).strip() for h in header]
+    missing = [c for c in defn.columns if c not in header]
+    if missing:
+        raise IngestRefused(
+            _(
+                "%(file)s: row 1: the columns %(columns)s that the definition %(source)s "
+                "needs are missing."
+            )
+            % {"file": name, "columns": ", ".join(missing), "source": defn.name}
+        )
+    index = {c: header.index(c) for c in defn.columns}
+    out = []
+    for rowno, values in enumerate(rows, start=2):
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        out.append(
+            (rowno, {c: _cell(values[i]) if i < len(values) else "" for c, i in index.items()})
+        )
+    return out
 
 
 def read_file(defn: SourceDefinition, path: Path, name: str) -> list[tuple[int, dict[str, str]]]:
@@ -473,9 +486,13 @@ def ingest_file(
         outcome = link_pending(batch=batch)
         batch.linked_records = outcome.linked_records
         batch.new_persons = outcome.new_persons
+        batch.linkage_model = outcome.model_info
         batch.status, batch.progress, batch.finished_at = BatchStatus.DONE, 100, timezone.now()
         batch.save(
-            update_fields=["linked_records", "new_persons", "status", "progress", "finished_at"]
+            update_fields=[
+                *("linked_records", "new_persons", "linkage_model"),
+                *("status", "progress", "finished_at"),
+            ]
         )
     return IngestResult(batch, True)
 

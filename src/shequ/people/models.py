@@ -185,6 +185,16 @@ class Batch(ScopedModel):
     flagged_rows = models.PositiveIntegerField(_("flagged rows"), default=0)
     linked_records = models.PositiveIntegerField(_("records linked"), default=0)
     new_persons = models.PositiveIntegerField(_("new persons"), default=0)
+    linkage_model = models.JSONField(
+        _("linkage model"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Which model linked the batch: how its weights were obtained (estimated in this "
+            "run, reused from an earlier one, or exact ID numbers only), a fingerprint of "
+            "the weights, the engine and configuration versions and the thresholds."
+        ),
+    )
     stored_file = models.CharField(_("stored upload"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -10,21 +10,30 @@ existing persons and against each other, without relinking everything:
 2. the engine (:func:`shequ.people.linkage.link_records`) scores the candidate pairs with
    weights estimated on that data and the thresholds of ``linkage.toml``;
 3. clustering here, not in the engine: each existing person is one fixed group (its records are
-   never moved by a run), new records join groups strongest link first, never across a pair a
-   steward rejected or split, never joining two different valid citizen ID numbers;
+   never moved by a run), new records join groups strongest link first (the pairs at the
+   threshold, then those the engine's clustering joined by the evidence of the whole data:
+   title records, names borne by one identified person), never across a pair a
+   steward rejected or split, never joining two different valid citizen ID numbers (unless
+   the engine takes the pair for one person registered twice: same name, same region and
+   birth date in both numbers);
 4. a group with existing persons keeps the oldest person's id (others are merged into it); a
    group of new records only becomes a new person;
 5. every link is stored (``LinkDecision`` kind ``auto``: the match weight and the comparisons
-   behind it), uncertain pairs go to the review queue, and golden records are recomputed.
+   behind it), uncertain pairs go to the review queue (one pair per question, see
+   :func:`shequ.people.linkage.engine.review_selection`), golden records are recomputed, and
+   the outcome says which model linked the run (:func:`model_info`, kept on the batch).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from importlib import metadata
 
 import numpy as np
 from django.db import connection, transaction
@@ -38,6 +47,7 @@ from . import golden
 from .bulk import fast_insert
 from .ingest import city_code, community_of, std_from_json
 from .linkage import LinkageConfigError, link_records, load_config, probability_to_weight
+from .linkage.engine import review_selection
 from .linkage.frame import RecordFrame
 from .models import (
     Batch,
@@ -80,6 +90,8 @@ class LinkOutcome:
     context_records: int = 0
     fallback: bool = False
     model: str = ""  # "estimated" (and stored), "stored" (an earlier run's), "exact_id"
+    # which model linked the run (kept on the batch: Batch.linkage_model); see model_info()
+    model_info: dict = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -208,6 +220,50 @@ def stored_model() -> dict | None:
     return None
 
 
+def model_fingerprint(params: dict) -> str:
+    """A short, stable name for a set of weights: the same m, u and λ estimated on the same
+    number of records give the same fingerprint."""
+    core = {
+        "lambda": params.get("lambda"),
+        "n_records": params.get("n_records"),
+        "comparisons": [
+            {key: c.get(key) for key in ("name", "m", "u", "u_household")}
+            for c in params.get("comparisons", ())
+        ],
+    }
+    text = json.dumps(core, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def model_info(mode: str, config: dict, params: dict | None = None) -> dict:
+    """What a batch keeps of the model that linked it: how the weights were obtained
+    (``estimated`` in this run, ``stored`` from an earlier run, ``exact_id`` when there were
+    too few records to estimate any), the weights' fingerprint and the records and batch they
+    were estimated on, the engine and configuration versions and the thresholds."""
+    clustering = config["clustering"]
+    info = {
+        "mode": mode,
+        "engine": _engine_version(),
+        "config_version": config.get("version"),
+        "match_probability": clustering["match_probability"],
+        "review_low": clustering["review_low"],
+        "review_high": clustering["review_high"],
+    }
+    if params:
+        info["fingerprint"] = params.get("fingerprint") or model_fingerprint(params)
+        info["estimated_on"] = int(params.get("n_records", 0))
+        if params.get("batch"):
+            info["estimated_in_batch"] = params["batch"]
+    return info
+
+
+def _engine_version() -> str:
+    try:
+        return metadata.version("shequ")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
 def store_model(params: dict, *, batch=None, user=None) -> None:
     """Keep a run's estimated parameters (m, u, λ and the records they came from) in the
     append-only decision log: a later small batch is scored with them."""
@@ -290,9 +346,9 @@ class _Groups:
             parent[x], x = root, parent[x]
         return root
 
-    def allowed(self, ra: int, rb: int) -> bool:
+    def allowed(self, ra: int, rb: int, *, second_registration: bool = False) -> bool:
         ia, ib = self.ids.get(ra), self.ids.get(rb)
-        if ia and ib and ia.isdisjoint(ib):
+        if ia and ib and ia.isdisjoint(ib) and not second_registration:
             return False
         if self.forbid:
             empty: set[int] = set()
@@ -414,6 +470,7 @@ def link_pending(
         try:
             result = link_records(records, config, stored, population=_population(n_new))
             outcome.model = "stored"
+            outcome.model_info = model_info("stored", config, stored)
         except ValueError:  # the stored model does not fit the configured comparisons
             result = None
     if result is None:
@@ -426,7 +483,10 @@ def link_pending(
             outcome.model = "estimated"
             params = result.model.to_params(result.frame.n)
             params["sources"] = sorted({r.source for r in records})
+            params["fingerprint"] = model_fingerprint(params)
+            params["batch"] = batch.pk if batch is not None else None
             store_model(params, batch=batch, user=user)
+            outcome.model_info = model_info("estimated", config, params)
         except LinkageConfigError:
             # Too few records to estimate the weights without labels and no earlier model
             # (a first small list): only the certain links are made (the same valid citizen
@@ -434,6 +494,7 @@ def link_pending(
             result = ExactIdResult.build(records, config)
             outcome.fallback = True
             outcome.model = "exact_id"
+            outcome.model_info = model_info("exact_id", config)
     outcome.seconds["engine"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -458,15 +519,21 @@ def link_pending(
             first_of_person[pid] = idx
     threshold = result.threshold
     i, j, w = result.i, result.j, result.weights
+    exempt = getattr(result, "exempt", None)  # one person registered under two ID numbers
     touches_new = (i < n_new) | (j < n_new)
-    order = np.flatnonzero(touches_new & (w >= threshold))
+    # The links: pairs at the threshold, and the pairs the engine's clustering joined by
+    # evidence no single pair has (a title record's only candidate, a name borne by one
+    # identified person, a household's flat); those weigh less and come last.
+    joined = getattr(result, "linked", None)
+    links = w >= threshold if joined is None else (w >= threshold) | joined
+    order = np.flatnonzero(touches_new & links)
     order = order[np.argsort(-w[order], kind="stable")]
     best_pair: dict[int, int] = {}  # new record index -> pair index of its strongest link
     for k in order.tolist():
         a, b = int(i[k]), int(j[k])
         ra, rb = groups.find(a), groups.find(b)
         if ra != rb:
-            if not groups.allowed(ra, rb):
+            if not groups.allowed(ra, rb, second_registration=exempt is not None and exempt[k]):
                 continue
             groups.union(ra, rb)
         for x in (a, b):
@@ -589,9 +656,16 @@ def _review(result, pks, n_new, groups, batch) -> int:
     """Uncertain pairs touching a new record (between two raw records) into the queue."""
     c = result.config["clustering"]
     p = result.probabilities
-    ks = np.flatnonzero(
-        (p >= c["review_low"]) & (p < c["review_high"]) & ((result.i < n_new) | (result.j < n_new))
+    ks = review_selection(
+        result.i,
+        result.j,
+        p,
+        getattr(result, "linked", None),
+        len(result.frame.record_id),
+        float(c["review_low"]),
+        float(c["review_high"]),
     )
+    ks = ks[(result.i[ks] < n_new) | (result.j[ks] < n_new)]
     decided = cannot_link_pairs()
     items = []
     areas = {}

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from shequ.core import personal
-from shequ.core.api.base import MaskedField
+from shequ.core.api.base import MaskedField, StrictCharField
 
 from ..choices import Relation
 from ..models import Batch, Household, Person, Residence
@@ -101,7 +101,7 @@ class RevealSerializer(serializers.Serializer):
         allow_empty=False,
         help_text=_("The personal fields to show in full."),
     )
-    reason = serializers.CharField(
+    reason = StrictCharField(
         min_length=REASON_MIN_LENGTH,
         max_length=500,
         help_text=_("Why you need the plain values; it is recorded with the access."),
@@ -121,10 +121,10 @@ class RevealResultSerializer(serializers.Serializer):
 class PersonSearchSerializer(serializers.Serializer):
     """Search by an exact ID number or phone: in the body of a POST, never in a URL."""
 
-    id_number = serializers.CharField(
+    id_number = StrictCharField(
         required=False, allow_blank=True, max_length=32, help_text=_("An exact ID number.")
     )
-    phone = serializers.CharField(
+    phone = StrictCharField(
         required=False, allow_blank=True, max_length=20, help_text=_("An exact phone number.")
     )
 
@@ -158,6 +158,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "flagged_rows",
             "linked_records",
             "new_persons",
+            "linkage_model",
             "created_by",
             "created_at",
             "finished_at",

@@ -8,7 +8,7 @@ from rest_framework.exceptions import PermissionDenied, Throttled, ValidationErr
 from rest_framework.response import Response
 
 from shequ.core import personal, ratelimit
-from shequ.core.api.base import ScopedReadOnlyViewSet
+from shequ.core.api.base import OTP_HEADER, OTP_HEADER_PARAMETER, ScopedReadOnlyViewSet
 from shequ.core.crypto import hash_id, hash_phone
 from shequ.core.views import client_ip
 
@@ -77,19 +77,23 @@ class PersonViewSet(ScopedReadOnlyViewSet):
             "reveal permission at the person's area and a reason; every successful reveal is "
             "recorded (who, whom, which fields, why, when)."
         ),
+        parameters=[OTP_HEADER_PARAMETER],
         request=RevealSerializer,
         responses={
             200: RevealResultSerializer,
             400: OpenApiResponse(description=_("No reason, or no or unknown fields.")),
-            403: OpenApiResponse(description=_("Your role may not reveal personal data here.")),
+            403: OpenApiResponse(
+                description=_(
+                    "Your role may not reveal personal data here, or the two-factor code is "
+                    "missing or wrong."
+                )
+            ),
             404: OpenApiResponse(description=_("No such person within your scope.")),
         },
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def reveal(self, request, pk=None):
         person = self.get_object()
-        if not ratelimit.allow(request.user, "reveal"):
-            raise Throttled()
         data = RevealSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -100,7 +104,12 @@ class PersonViewSet(ScopedReadOnlyViewSet):
                 data.validated_data["reason"],
                 channel="api",
                 ip=client_ip(request),
+                otp_code=request.headers.get(OTP_HEADER),
             )
+        except personal.TwoFactorRequired as exc:
+            raise PermissionDenied(exc.messages[0]) from exc
+        except personal.RevealThrottled as exc:
+            raise Throttled(detail=exc.messages[0]) from exc
         except personal.RevealRefused as exc:
             raise ValidationError({"non_field_errors": exc.messages}) from exc
         except DjangoPermissionDenied as exc:

@@ -16,16 +16,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .frame import RecordFrame
+from .frame import RecordFrame, as_datetime64
 
-DAYS_PER_YEAR = 365.2425
+
+def _years(days: np.ndarray) -> np.ndarray:
+    """Calendar year of each day number; -1 where the day is missing."""
+    out = np.full(len(days), -1, dtype=np.int64)
+    ok = days >= 0
+    out[ok] = as_datetime64(days[ok]).astype("datetime64[Y]").astype(np.int64) + 1970
+    return out
 
 
 def _year(frame: RecordFrame) -> np.ndarray:
-    out = np.full(frame.n, -1, dtype=np.int64)
-    ok = frame.dob >= 0
-    out[ok] = (frame.dob[ok] / DAYS_PER_YEAR).astype(np.int64) + 1970
-    return out
+    return _years(frame.dob)
 
 
 def _birth_years(frame: RecordFrame) -> list[np.ndarray]:
@@ -34,8 +37,8 @@ def _birth_years(frame: RecordFrame) -> list[np.ndarray]:
     lo, hi = frame.dob_lo, frame.dob_hi
     has_range = (lo >= 0) & (year < 0)
     cols = [year]
-    lo_year = np.where(has_range, (lo / DAYS_PER_YEAR).astype(np.int64) + 1970, -1)
-    hi_year = np.where(has_range, (hi / DAYS_PER_YEAR).astype(np.int64) + 1970, -1)
+    lo_year = np.where(has_range, _years(lo), -1)
+    hi_year = np.where(has_range, _years(hi), -1)
     for k in range(5):  # an age range spans at most four calendar years
         y = np.where(has_range & (lo_year + k <= hi_year), lo_year + k, -1)
         cols.append(y)
@@ -96,12 +99,18 @@ def _entries(frame: RecordFrame, rule: Sequence[str]) -> tuple[np.ndarray, np.nd
     rec = rec[keep]
     if not len(rec):
         return rec, rec
-    stacked = np.stack([v[keep] for v in values], axis=1)
-    # One group id per distinct key tuple; drop duplicate (record, group) entries.
-    _, group = np.unique(stacked, axis=0, return_inverse=True)
-    group = group.ravel().astype(np.int64)
-    pairs = np.unique(np.stack([group, rec], axis=1), axis=0)
-    return pairs[:, 1], pairs[:, 0]
+    # One group id per distinct key tuple: the columns folded into one integer key, made
+    # dense again after each column so that it cannot overflow (much faster than a row-wise
+    # unique); then duplicate (record, group) entries dropped.
+    group = np.zeros(len(rec), dtype=np.int64)
+    for v in values:
+        _, code = np.unique(v[keep], return_inverse=True)
+        size = int(code.max()) + 1
+        _, group = np.unique(group * size + code.ravel(), return_inverse=True)
+        group = group.ravel().astype(np.int64)
+    n = np.int64(frame.n)
+    entries = np.unique(group * n + rec)
+    return entries % n, entries // n
 
 
 def pairs_in_groups(
@@ -134,17 +143,34 @@ def pairs_in_groups(
     return lo[keep], hi[keep]
 
 
+def rule_spec(rule: Sequence[str] | dict, max_block_size: int) -> tuple[list[str], int]:
+    """A blocking rule's keys and block-size cap: a rule is a list of keys (the shared cap) or
+    a table ``{keys = [...], max_block_size = N}`` with a cap of its own."""
+    if isinstance(rule, dict):
+        try:
+            keys = list(rule["keys"])
+        except KeyError:
+            raise ValueError(f"blocking rule {rule!r} has no keys") from None
+        return keys, int(rule.get("max_block_size", max_block_size))
+    return list(rule), max_block_size
+
+
+def rule_name(rule: Sequence[str] | dict) -> str:
+    return "+".join(rule_spec(rule, 0)[0])
+
+
 def candidate_pairs(
-    frame: RecordFrame, rules: Sequence[Sequence[str]], max_block_size: int
+    frame: RecordFrame, rules: Sequence[Sequence[str] | dict], max_block_size: int
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Union of the pairs of every rule; also the number of pairs each rule produced."""
     codes = []
     counts: dict[str, int] = {}
     n = np.int64(frame.n)
     for rule in rules:
-        rec, group = _entries(frame, rule)
-        i, j = pairs_in_groups(rec, group, max_block_size)
-        counts["+".join(rule)] = len(i)
+        keys, cap = rule_spec(rule, max_block_size)
+        rec, group = _entries(frame, keys)
+        i, j = pairs_in_groups(rec, group, cap)
+        counts["+".join(keys)] = len(i)
         codes.append(i * n + j)
     if not codes:
         empty = np.empty(0, dtype=np.int64)

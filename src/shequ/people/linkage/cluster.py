@@ -4,6 +4,9 @@ Plain connected components let one wrong link chain two people (a child's record
 parent's phone) into one. Here links are taken strongest first and two clusters are only
 joined when that does not put two different valid citizen ID numbers into one person (twins
 have consecutive, both valid numbers; a mistyped number fails its check and does not count).
+The one exception is a second registration (重复户口, one person under two numbers): a link
+whose two records carry the same name and two valid numbers with the same region and birth
+date (the first 14 digits) may join them; see :func:`second_registration`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,21 @@ class _UnionFind:
         return root
 
 
+def second_registration(
+    frame: RecordFrame, i: np.ndarray, j: np.ndarray, name_levels: np.ndarray
+) -> np.ndarray:
+    """Pairs that look like one person registered twice: the same name (``name_levels`` 1,
+    exact) and two different valid ID numbers that agree on region and birth date."""
+    return (
+        (name_levels == 1)
+        & frame.id_valid[i]
+        & frame.id_valid[j]
+        & (frame.id_code[i] != frame.id_code[j])
+        & (frame.id_head[i] == frame.id_head[j])
+        & (frame.id_head[i] >= 0)
+    )
+
+
 def cluster(
     frame: RecordFrame,
     i: np.ndarray,
@@ -35,11 +53,14 @@ def cluster(
     threshold: float,
     *,
     respect_ids: bool = True,
+    exempt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster index per record, and for each pair whether it was used to join (or was
     already inside the same cluster).
 
     Pairs at or above ``threshold`` (a match weight) are taken in decreasing weight order.
+    ``exempt`` marks pairs that may join two different valid ID numbers (second
+    registrations).
     """
     n = frame.n
     uf = _UnionFind(n)
@@ -51,13 +72,14 @@ def cluster(
     order = np.argsort(-weights, kind="stable")
     order = order[weights[order] >= threshold]
     left, right = i[order].tolist(), j[order].tolist()
-    for k, a, b in zip(order.tolist(), left, right, strict=True):
+    free = exempt[order].tolist() if exempt is not None else [False] * len(order)
+    for k, a, b, ok in zip(order.tolist(), left, right, free, strict=True):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             accepted[k] = True
             continue
         ia, ib = ids[ra], ids[rb]
-        if ia is not None and ib is not None and ia.isdisjoint(ib):
+        if ia is not None and ib is not None and ia.isdisjoint(ib) and not ok:
             continue
         # union by keeping the smaller root index (deterministic)
         if rb < ra:

@@ -1,6 +1,7 @@
-"""Evidence that only the whole clustering gives: households and surname + title records.
+"""Evidence that only the whole clustering gives: households, names borne by one person and
+surname + title records.
 
-Two passes run after the first clustering (both switchable in ``[clustering]``):
+Three passes run after the first clustering (each switchable in ``[clustering]``):
 
 * **Household inference** (``household_inference``). A household that moved leaves its hukou
   address behind: its police records then share nothing with the records at the flat where
@@ -18,7 +19,12 @@ Two passes run after the first clustering (both switchable in ``[clustering]``):
   clustering (one wrong link would chain a family together); afterwards it joins a person
   only when exactly one person qualifies: same surname, sex not contradicting, and either a
   pair weight at or above the threshold or the same dwelling or a shared phone. With two
-  candidates (father and son, both 杜) it stays on its own, for review.
+  candidates (father and son, both 杜) it joins the one whose records share its phone
+  number, if exactly one does; else the one its own roll does not already list by name at
+  that flat, if exactly one; otherwise it stays on its own, for review.
+
+* **Names borne by one person** (``unique_names``), before the title records: see
+  :func:`attach_unique_names`.
 """
 
 from __future__ import annotations
@@ -88,6 +94,34 @@ def inferred_dwellings(
     return out
 
 
+def _listed(f: RecordFrame, roots: np.ndarray) -> dict[int, set[int]]:
+    """Per cluster, the (source, flat) places where a record of it is listed: with a full
+    name for a person, with a title for a group of title records."""
+    flats = flat_groups(f)
+    ok = np.flatnonzero((flats >= 0) & (f.name_kind > 0))
+    keys = flats[ok] * np.int64(len(f.sources)) + f.src[ok]
+    out: dict[int, set[int]] = {}
+    for r, key in zip(roots[ok].tolist(), keys.tolist(), strict=True):
+        out.setdefault(r, set()).add(key)
+    return out
+
+
+def _tie_break(
+    group: int, persons: list[int], phone_pairs: set[tuple[int, int]], listed: dict
+) -> int:
+    """The one person of several that a title record is, or -1. First the only one whose
+    records share the title record's phone number; else the only one the title record's own
+    roll does not already list at that flat by name (a roll lists a resident once)."""
+    phoned = [p for p in persons if (group, p) in phone_pairs]
+    if len(phoned) == 1:
+        return phoned[0]
+    if phoned:
+        return -1
+    mine = listed.get(group, set())
+    unlisted = [p for p in persons if not (listed.get(p, set()) & mine)]
+    return unlisted[0] if len(unlisted) == 1 else -1
+
+
 def attach_titles(
     f: RecordFrame,
     i: np.ndarray,
@@ -114,6 +148,16 @@ def attach_titles(
     o_side = np.where(t_side == i, j, i)
     base = same_surname & (sex_level != 2) & (t_side >= 0)
     target: dict[int, int] = {}
+    # Persons sharing a phone number with the title record, per title group: the tie-breaker
+    # when several persons of the surname qualify (father and son at one flat).
+    by_phone = base & (phone == 1)
+    phone_pairs = {
+        (a, b)
+        for a, b in zip(
+            roots[t_side[by_phone]].tolist(), roots[o_side[by_phone]].tolist(), strict=True
+        )
+    }
+    listed: dict[int, set[int]] | None = None  # built when first needed
     # first the persons the model links, then those at the same flat or phone
     for ok in (base & (weights >= threshold), base & close):
         sel = np.flatnonzero(ok)
@@ -124,8 +168,13 @@ def attach_titles(
         g, counts = np.unique(pairs[:, 0], return_counts=True)
         for a, b in pairs[np.isin(pairs[:, 0], g[counts == 1])].tolist():
             target.setdefault(a, b)
-        for a in g[counts > 1].tolist():
-            target.setdefault(a, -1)  # ambiguous: stays on its own
+        ambiguous: dict[int, list[int]] = {}
+        for a, b in pairs[np.isin(pairs[:, 0], g[counts > 1])].tolist():
+            ambiguous.setdefault(a, []).append(b)
+        if ambiguous and listed is None:
+            listed = _listed(f, roots)
+        for a, persons in ambiguous.items():
+            target.setdefault(a, _tie_break(a, persons, phone_pairs, listed))
     target = {a: b for a, b in target.items() if b >= 0}
     if not target:
         return roots, linked
@@ -142,4 +191,73 @@ def attach_titles(
             roots[r] = target[root]
     sel = np.flatnonzero(base)
     linked[sel[roots[t_side[sel]] == roots[o_side[sel]]]] = True
+    return roots, linked
+
+
+def attach_unique_names(
+    f: RecordFrame,
+    i: np.ndarray,
+    j: np.ndarray,
+    weights: np.ndarray,
+    floor: float,
+    roots: np.ndarray,
+    linked: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Join each person known only by a name to the only person who bears that name.
+
+    A cluster none of whose records gives a birth date, an age or a full ID number (a roll
+    entry with a name and an address, a landlord listed at a flat he lets out) cannot reach
+    the threshold on any single pair: an exact name is worth about as much as the prior is
+    against. But when exactly one *identified* person in the whole data (one with a birth date
+    or an ID number) has that exact name (or had it, 曾用名), the record is most likely theirs.
+    It joins that person when the best pair between them weighs at least ``floor`` (nothing
+    contradicts it: a different phone, sex or masked ID number weighs it down below)."""
+    roots = roots.copy()
+    linked = linked.copy()
+    n = f.n
+    identified = np.zeros(n, dtype=bool)
+    evidence = (f.dob >= 0) | (f.dob_lo >= 0) | np.isin(f.id_kind, (1, 2))
+    identified[roots[evidence]] = True
+    han = f.name_kind == 1
+    # A weak cluster must carry exactly one name (and no title record): its name per cluster,
+    # -2 where it has none or several.
+    weak = ~identified[roots] & (f.name_kind > 0)
+    name_of = np.full(n, -1, dtype=np.int64)
+    members = np.flatnonzero(weak)
+    if not len(members):
+        return roots, linked
+    value = np.where(han[members], f.name_text[members], -2)
+    order = np.lexsort((value, roots[members]))
+    c, v = roots[members][order], value[order]
+    first = np.r_[True, c[1:] != c[:-1]]
+    starts = np.flatnonzero(first)
+    single = np.minimum.reduceat(v, starts) == np.maximum.reduceat(v, starts)
+    name_of[c[starts]] = np.where(single, v[starts], -2)
+    # identified clusters per name (current and former names): the name's only bearer, or -2
+    strong = np.flatnonzero(identified[roots] & han)
+    names = np.concatenate([f.name_text[strong], f.former_text[strong]])
+    owners = np.concatenate([roots[strong], roots[strong]])
+    keep = names >= 0
+    pairs = np.unique(np.stack([names[keep], owners[keep]], axis=1), axis=0)
+    uniq, start, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+    bearer = np.full(int(max(f.name_text.max(initial=-1), f.former_text.max(initial=-1))) + 2, -2)
+    bearer[uniq[count == 1]] = pairs[start[count == 1], 1]
+    target = np.full(n, -1, dtype=np.int64)
+    clusters = np.flatnonzero(name_of >= 0)
+    target[clusters] = bearer[name_of[clusters]]
+    target[target < 0] = -1
+    if not (target >= 0).any():
+        return roots, linked
+    # the best pair between the weak cluster and its person must reach the floor
+    ri, rj = roots[i], roots[j]
+    best = np.full(n, -np.inf)
+    for x, y in ((ri, rj), (rj, ri)):
+        hit = (target[x] == y) & (target[x] >= 0)
+        np.maximum.at(best, x[hit], weights[hit])
+    moved = np.where(best >= floor, target, -1)
+    if not (moved >= 0).any():
+        return roots, linked
+    joins = moved[roots] >= 0
+    roots[joins] = moved[roots[joins]]
+    linked |= roots[i] == roots[j]
     return roots, linked

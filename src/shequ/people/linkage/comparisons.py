@@ -37,7 +37,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from .frame import RecordFrame
+from .frame import RecordFrame, as_datetime64
 
 
 @dataclass
@@ -171,7 +171,7 @@ BIRTH_LABELS = (
 
 
 def _ymd(days: np.ndarray) -> np.ndarray:
-    d = days.astype("datetime64[D]")
+    d = as_datetime64(days)
     y = d.astype("datetime64[Y]").astype(np.int64) + 1970
     m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
     dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1

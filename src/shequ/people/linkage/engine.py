@@ -26,8 +26,8 @@ from ..sourcedefs import SourceDefinition, builtin_definitions, read_rows
 from ..standardise.geography import Geography
 from ..standardise.records import Standardiser, StandardRecord
 from .blocking import _entries, candidate_pairs, pairs_in_groups
-from .cluster import cluster
-from .collective import attach_titles, inferred_dwellings
+from .cluster import cluster, second_registration
+from .collective import attach_titles, attach_unique_names, inferred_dwellings
 from .comparisons import (
     Comparison,
     build_comparisons,
@@ -177,6 +177,8 @@ class LinkResult:
     blocking: dict[str, int] = field(default_factory=dict)
     # pairs whose household level was inferred from other members of the household
     inferred: np.ndarray | None = None
+    # pairs that may join two different valid ID numbers (one person registered twice)
+    exempt: np.ndarray | None = None
 
     def cluster_labels(self, prefix: str = "K") -> list[str]:
         """A label per record; records of one person share it (named after its first
@@ -209,7 +211,7 @@ class LinkResult:
                     "tf_adjustment": round(tf, 3),
                 }
             )
-        return {
+        out = {
             "left": (self.records[a].source, self.records[a].record_id),
             "right": (self.records[b].source, self.records[b].record_id),
             "match_weight": round(float(self.weights[k]), 3),
@@ -219,15 +221,74 @@ class LinkResult:
             "linked": bool(self.linked[k]),
             "comparisons": parts,
         }
+        if self.linked[k] and self.weights[k] < self.threshold:
+            # one person by the clustering (other links, a title record's only candidate, a
+            # name only one identified person bears), not by this pair's weight
+            out["joined_by"] = "clustering"
+        return out
 
     def review_pairs(self) -> np.ndarray:
-        """Indices of uncertain pairs: near the threshold on either side."""
+        """Indices of the uncertain pairs a steward is asked about (see
+        :func:`review_selection`)."""
         c = self.config["clustering"]
-        p = self.probabilities
-        return np.flatnonzero((p >= c["review_low"]) & (p < c["review_high"]))
+        return review_selection(
+            self.i,
+            self.j,
+            self.probabilities,
+            self.linked,
+            self.frame.n,
+            float(c["review_low"]),
+            float(c["review_high"]),
+        )
 
     def linked_pairs(self) -> np.ndarray:
         return np.flatnonzero(self.linked)
+
+
+def review_selection(
+    i: np.ndarray,
+    j: np.ndarray,
+    probabilities: np.ndarray,
+    linked: np.ndarray | None,
+    n: int,
+    low: float,
+    high: float,
+) -> np.ndarray:
+    """The uncertain pairs (match probability from ``low`` up to ``high``) worth a steward's
+    decision, one per question. Records joined by certain links (``high`` and above, and
+    kept by the clustering) are one group: a doubtful pair inside a group changes nothing,
+    and between two groups the question is the same whichever of their pairs is shown, so
+    only the most probable pair between each two groups is returned."""
+    p = probabilities
+    band = np.flatnonzero((p >= low) & (p < high))
+    if not len(band):
+        return band
+    certain = p >= high
+    if linked is not None:
+        certain &= linked
+    group = _components(n, i[certain], j[certain])
+    gi, gj = group[i[band]], group[j[band]]
+    band, gi, gj = band[gi != gj], gi[gi != gj], gj[gi != gj]
+    key = np.minimum(gi, gj) * np.int64(n) + np.maximum(gi, gj)
+    order = np.lexsort((-p[band], key))
+    key, band = key[order], band[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    return np.sort(band[first])
+
+
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected component (smallest member) of every record under the links (i, j)."""
+    parent = np.arange(n)
+    # label propagation to a fixed point: each record takes the smallest label it links to
+    while True:
+        lo = np.minimum(parent[i], parent[j])
+        new = parent.copy()
+        np.minimum.at(new, i, lo)
+        np.minimum.at(new, j, lo)
+        new = new[new]
+        if np.array_equal(new, parent):
+            return parent
+        parent = new
 
 
 # ----------------------------------------------------------------------------- linking
@@ -288,7 +349,10 @@ def link_records(
     # surname + title records join only after the others (see collective.py)
     title_pair = (frame.name_kind[i] == 2) != (frame.name_kind[j] == 2)
     first = np.where(title_pair, -np.inf, weights) if titles else weights
-    roots, linked = cluster(frame, i, j, first, threshold, respect_ids=respect_ids)
+    exempt = None
+    if "name" in names and cl.get("second_registrations", True):
+        exempt = second_registration(frame, i, j, levels[:, names.index("name")])
+    roots, linked = cluster(frame, i, j, first, threshold, respect_ids=respect_ids, exempt=exempt)
     inferred = None
     if cl.get("household_inference", True) and "household" in names:
         h = names.index("household")
@@ -298,7 +362,12 @@ def link_records(
             weights[inferred] = model.match_weights(levels[inferred], tf_total[inferred])
             probabilities = 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
             first = np.where(title_pair, -np.inf, weights) if titles else weights
-            roots, linked = cluster(frame, i, j, first, threshold, respect_ids=respect_ids)
+            roots, linked = cluster(
+                frame, i, j, first, threshold, respect_ids=respect_ids, exempt=exempt
+            )
+    if cl.get("unique_names", True) and "name" in names:
+        floor = probability_to_weight(float(cl.get("unique_name_probability", 0.2)))
+        roots, linked = attach_unique_names(frame, i, j, weights, floor, roots, linked)
     if titles:
         roots, linked = attach_titles(
             frame,
@@ -330,6 +399,7 @@ def link_records(
         timings=timings,
         blocking=counts,
         inferred=inferred,
+        exempt=exempt,
     )
 
 

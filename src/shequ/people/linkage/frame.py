@@ -15,8 +15,16 @@ import numpy as np
 
 from ..standardise.records import StandardRecord
 
-EPOCH = dt.date(1970, 1, 1)
+# Dates are day numbers counted from 1800-01-01, so that every birth date is >= 0 and -1 can
+# mean "missing" (counting from 1970 made everyone born before 1970 look undated).
+EPOCH = dt.date(1800, 1, 1)
 MISSING = -1
+_EPOCH_TO_UNIX = (EPOCH - dt.date(1970, 1, 1)).days
+
+
+def as_datetime64(days: np.ndarray) -> np.ndarray:
+    """Day numbers (from :data:`EPOCH`) as ``datetime64[D]``."""
+    return (days + _EPOCH_TO_UNIX).astype("datetime64[D]")
 
 
 class Coder:

@@ -132,6 +132,7 @@ class FellegiSunter:
                 {
                     "name": c.name,
                     "levels": len(c.labels),
+                    "labels": list(c.labels),
                     "m": [float(x) for x in self.m[k]],
                     "u": [float(x) for x in self.u[k]],
                     "u_household": (
@@ -158,12 +159,13 @@ class FellegiSunter:
         m, u, u_ctx, known = [], [], [], []
         for comp in self.comparisons:
             c = stored.get(comp.name)
-            if c is None or int(c["levels"]) != len(comp.labels):
+            pick = _level_map(c, comp.labels) if c is not None else None
+            if pick is None:
                 raise ValueError(f"the stored model does not fit comparison {comp.name!r}")
-            m.append(np.array(c["m"], dtype=float))
-            u.append(np.array(c["u"], dtype=float))
+            m.append(np.array(c["m"], dtype=float)[pick])
+            u.append(np.array(c["u"], dtype=float)[pick])
             uc = c.get("u_household")
-            u_ctx.append(np.array(uc, dtype=float) if uc is not None else None)
+            u_ctx.append(np.array(uc, dtype=float)[pick] if uc is not None else None)
             known.append(float(c.get("known_share", 0.0)))
         self.m, self.u, self.u_ctx, self.known_share = m, u, u_ctx, known
         self.conditional = frozenset(params.get("conditional", ()))
@@ -307,6 +309,18 @@ class FellegiSunter:
                 levels.append(item)
             out.append({"comparison": comp.name, "levels": levels})
         return out
+
+
+def _level_map(stored: dict, labels: tuple[str, ...]) -> list[int] | None:
+    """Positions in a stored comparison of this comparison's levels: the same levels, or (for
+    the source pairs, whose levels depend on the sources present) a subset named by label."""
+    names = stored.get("labels")
+    if names is None or list(names) == list(labels):
+        return list(range(len(labels))) if int(stored["levels"]) == len(labels) else None
+    position = {label: k for k, label in enumerate(names)}
+    if labels[0] != names[0] or any(label not in position for label in labels):
+        return None
+    return [position[label] for label in labels]
 
 
 def term_frequency_adjustments(

@@ -1,6 +1,7 @@
 """The people API: personal fields masked everywhere, the audited reveal, the filters."""
 
 import datetime as dt
+import time
 
 import pytest
 from rest_framework.test import APIClient
@@ -8,7 +9,7 @@ from rest_framework.test import APIClient
 from shequ.core import personal
 from shequ.core.models import PersonalDataAccess
 from shequ.core.roles import Role
-from shequ.core.testing import PASSWORD
+from shequ.core.testing import PASSWORD, add_device, totp_code, verified
 from shequ.people.api.filtersets import years_before
 from shequ.people.choices import ResidentType
 from shequ.people.models import Person
@@ -130,7 +131,7 @@ class TestReveal:
 
     def test_reveal_returns_plain_values_and_writes_one_row(self, city, make_user):
         person = city["persons"][0]
-        user = make_user("gw", Role.GRID_WORKER, person.area_code)
+        user = verified(make_user("gw", Role.GRID_WORKER, person.area_code))
         response = client_for(user).post(self.url(person), self.body(), format="json")
         assert response.status_code == 200
         assert response.data == {"id_number": person.id_number, "phone": person.phone}
@@ -143,18 +144,26 @@ class TestReveal:
 
     def test_one_field(self, city, make_user):
         person = city["persons"][0]
-        client = client_for(make_user("gw", Role.GRID_WORKER, person.area_code))
+        client = client_for(verified(make_user("gw", Role.GRID_WORKER, person.area_code)))
         response = client.post(self.url(person), self.body(fields=["phone"]), format="json")
         assert response.data == {"phone": person.phone}
         assert PersonalDataAccess.objects.get().fields == "phone"
 
     def test_with_a_token_and_form_data(self, city, make_user):
         person = city["persons"][0]
-        make_user("gw", Role.GRID_WORKER, person.area_code)
+        device = add_device(make_user("gw", Role.GRID_WORKER, person.area_code))
         client = APIClient()
-        token = client.post("/api/v1/auth/token/", {"username": "gw", "password": PASSWORD})
+        token = client.post(
+            "/api/v1/auth/token/",
+            {"username": "gw", "password": PASSWORD, "otp_code": totp_code(device)},
+        )
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.data['token']}")
-        response = client.post(self.url(person), {"fields": "id_number", "reason": "Check ID"})
+        # A token alone never reveals: each reveal carries the authenticator's current code.
+        response = client.post(
+            self.url(person),
+            {"fields": "id_number", "reason": "Check ID"},
+            HTTP_X_OTP_CODE=totp_code(device, at=time.time() + 30),
+        )
         assert response.status_code == 200 and response.data["id_number"] == person.id_number
         assert response["Cache-Control"] == "no-store, private"
         assert PersonalDataAccess.objects.count() == 1
@@ -211,7 +220,7 @@ class TestReveal:
         inside, outside = city["persons"][0], city["persons"][-1]
         user = make_user("both", Role.CITY_OPERATOR, "5101")
         user.assignments.create(role=Role.GRID_WORKER, area_code=inside.area_code)
-        client = client_for(user)
+        client = client_for(verified(user))
         response = client.post(
             self.url(outside), self.body(), format="json", HTTP_ACCEPT_LANGUAGE="en"
         )

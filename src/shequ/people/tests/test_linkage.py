@@ -435,3 +435,163 @@ def test_a_moved_household_links_its_hukou_records_through_its_other_members():
     i, j = np.array([0, 1, 1]), np.array([2, 3, 4])
     roots = np.array([0, 1, 0, 3, 4])  # the head is linked (by ID) to the visit form
     assert inferred_dwellings(f, i, j, roots).tolist() == [False, True, False]
+
+
+def test_a_birth_date_before_1970_is_a_date():
+    from shequ.people.linkage.blocking import key_columns
+    from shequ.people.linkage.comparisons import birth_levels
+    from shequ.people.standardise import parse_name
+
+    old = [
+        StandardRecord(s, str(k), name=parse_name("张伟"), birth_date=dt.date(1948, 3, d))
+        for k, (s, d) in enumerate((("police_hukou", 7), ("clinic", 7), ("clinic", 8)))
+    ]
+    f = _frame(*old)
+    assert (f.dob >= 0).all()
+    assert key_columns(f, "birth_year")[0].tolist() == [1948, 1948, 1948]
+    levels = birth_levels(f, np.array([0, 0]), np.array([1, 2]), {})
+    assert levels.tolist() == [1, 2]  # exact; one digit off
+
+
+def test_a_blocking_rule_can_have_its_own_block_size_cap():
+    from shequ.people.linkage.blocking import candidate_pairs
+    from shequ.people.standardise import parse_name
+
+    records = [StandardRecord("clinic", str(k), name=parse_name("王伟")) for k in range(5)]
+    f = _frame(*records)
+    assert len(candidate_pairs(f, [["name_key"]], 60)[0]) == 10
+    assert len(candidate_pairs(f, [{"keys": ["name_key"], "max_block_size": 4}], 60)[0]) == 0
+    with pytest.raises(ValueError, match="no keys"):
+        candidate_pairs(f, [{"max_block_size": 4}], 60)
+
+
+def test_one_person_registered_under_two_numbers_is_one_person():
+    from shequ.core import idnumber as idn
+    from shequ.people.linkage.cluster import cluster, second_registration
+    from shequ.people.standardise import parse_name
+
+    birth = dt.date(2004, 4, 5)
+
+    def police(rid, name, seq):
+        return StandardRecord(
+            "police_hukou",
+            rid,
+            name=parse_name(name),
+            birth_date=birth,
+            id=idn.read(idn.make("510114", birth, seq)),
+        )
+
+    f = _frame(police("1", "周英婵", 110), police("2", "周英婵", 176), police("3", "周英娟", 112))
+    i, j = np.array([0, 0]), np.array([1, 2])
+    names = name_levels(f, i, j, {})
+    exempt = second_registration(f, i, j, names)
+    assert exempt.tolist() == [True, False]  # same name: registered twice; 周英娟: her twin
+    weights = np.array([5.0, 5.0])
+    roots, _ = cluster(f, i, j, weights, 0.0, exempt=exempt)
+    assert roots.tolist() == [0, 0, 2]
+    roots, _ = cluster(f, i, j, weights, 0.0)  # without the exception: never two numbers
+    assert roots.tolist() == [0, 1, 2]
+
+
+def test_a_title_record_takes_the_one_person_sharing_its_phone():
+    mr = _at_flat("property_mgmt", "1", "杜先生", phone="13900000009")
+    father = _at_flat("visit_forms", "2", "杜建国", sex="1", phone="13900000009")
+    son = _at_flat("visit_forms", "3", "杜浩", sex="1", phone="13900000003")
+    assert _title_roots(mr, father, son) == [1, 1, 2]
+
+
+def test_a_title_record_is_not_the_person_its_roll_already_lists_by_name():
+    mr = _at_flat("property_mgmt", "1", "杜先生", phone="")
+    father = _at_flat("visit_forms", "2", "杜建国", sex="1", phone="")
+    son = _at_flat("visit_forms", "3", "杜浩", sex="1", phone="")
+    son_on_roll = _at_flat("property_mgmt", "4", "杜浩", phone="")
+    f = _frame(mr, father, son, son_on_roll)
+    roots = _title_roots_of(f, links=[(2, 3)])
+    assert roots[0] == roots[1] == 1  # the roll lists the son by name: the title is the father
+
+
+def _title_roots_of(f, links):
+    from shequ.people.linkage.collective import attach_titles
+    from shequ.people.linkage.comparisons import household_levels, sex_levels
+
+    i, j = np.triu_indices(f.n, k=1)
+    roots = np.arange(f.n)
+    for a, b in links:
+        roots[b] = roots[a]
+    new, _ = attach_titles(
+        f,
+        i,
+        j,
+        np.full(len(i), -5.0),
+        0.0,
+        roots,
+        np.zeros(len(i), dtype=bool),
+        household_levels(f, i, j, {}),
+        sex_levels(f, i, j, {}),
+    )
+    return new.tolist()
+
+
+def test_a_person_known_only_by_name_joins_the_only_identified_person_of_that_name():
+    from shequ.core import idnumber as idn
+    from shequ.people.linkage.collective import attach_unique_names
+    from shequ.people.standardise import parse_name
+
+    birth = dt.date(1966, 12, 29)
+    police = StandardRecord(
+        "police_hukou",
+        "1",
+        name=parse_name("沈丽华"),
+        birth_date=birth,
+        id=idn.read(idn.make("510113", birth, 420)),
+    )
+    landlord = _at_flat("property_mgmt", "2", "沈丽华", phone="")
+    common = [
+        StandardRecord("clinic", str(k), name=parse_name("王伟"), birth_date=dt.date(1980, 1, k))
+        for k in (3, 4)
+    ]
+    roll_wang = _at_flat("property_mgmt", "5", "王伟", phone="")
+    f = _frame(police, landlord, *common, roll_wang)
+    i, j = np.array([0, 2, 3]), np.array([1, 4, 4])
+    roots = np.arange(f.n)
+    weights = np.array([-2.0, -2.0, -2.0])
+    new, linked = attach_unique_names(f, i, j, weights, -4.0, roots, np.zeros(3, dtype=bool))
+    assert new.tolist() == [0, 0, 2, 3, 4]  # two persons are called 王伟: no telling which
+    assert linked.tolist() == [True, False, False]
+    # a pair that weighs clearly against it (another phone, a masked ID that conflicts) stays
+    new, _ = attach_unique_names(f, i, j, weights - 5, -4.0, roots, np.zeros(3, dtype=bool))
+    assert new.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_review_asks_one_question_per_pair_of_groups():
+    from shequ.people.linkage.engine import review_selection
+
+    # records 0-1 and 2-3 are certain groups; 4 stands alone
+    i = np.array([0, 2, 0, 1, 1, 0, 3])
+    j = np.array([1, 3, 2, 3, 2, 4, 4])
+    p = np.array([0.99, 0.97, 0.30, 0.60, 0.10, 0.02, 0.50])
+    linked = p >= 0.5
+    chosen = review_selection(i, j, p, linked, 5, 0.05, 0.95)
+    # between the two groups only the most probable pair; 0-4 is below the band
+    assert chosen.tolist() == [3, 6]
+    inside = review_selection(np.array([0]), np.array([1]), np.array([0.5]), None, 2, 0.05, 0.95)
+    assert inside.tolist() == [0]
+
+
+def test_a_stored_model_scores_records_of_fewer_sources(city):
+    directory, _ = city
+    records = standardise_directory(directory, today=TODAY)
+    full = link_records(records, load_config())
+    params = full.model.to_params(full.frame.n)
+    two = [r for r in records if r.source in ("police_hukou", "clinic")]
+    reused = link_records(two, load_config(), params)
+    sources = next(p for p in reused.model.describe() if p["comparison"] == "sources")
+    assert [lvl["label"] for lvl in sources["levels"]][1:] == [
+        "clinic ~ clinic",
+        "clinic ~ police_hukou",
+        "police_hukou ~ police_hukou",
+    ]
+    stored = next(c for c in params["comparisons"] if c["name"] == "sources")
+    k = stored["labels"].index("clinic ~ police_hukou")
+    assert sources["levels"][2]["m"] == pytest.approx(stored["m"][k])
+    assert reused.linked.sum() > 0

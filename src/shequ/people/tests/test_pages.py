@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from shequ.core.models import PersonalDataAccess
 from shequ.core.roles import Role
+from shequ.core.testing import verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_full_id_number_and_phone_never_appear_in_page_html(client, city, make_u
 def test_reveal_shows_the_values_once_and_writes_one_access_record(client, city, make_user):
     person = city["persons"][0]
     worker = make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
-    login(client, worker)
+    verify_session(client, worker)  # signed in with the authenticator's code
     page = client.get(reverse("people:person", args=[person.pk])).content.decode()
     assert reverse("people:reveal", args=[person.pk]) in page and 'name="reason"' in page
 

@@ -85,3 +85,92 @@ def test_person_page_shows_records_links_and_provenance(city, make_user, client,
     # Personal columns of the raw rows are masked.
     raw_id = record.raw["id_card"]
     assert raw_id not in page and raw_id[:4] + "*" in page
+
+
+def test_each_batch_records_the_model_that_linked_it(city, make_user, client, tmp_path):
+    from shequ.people import services
+    from shequ.people.models import Batch
+
+    steward = make_user("steward", Role.DATA_STEWARD, "5101")
+    # A first short list: too few records to estimate weights, exact ID numbers only.
+    first = ingest_file(
+        "police_hukou", write_csv(tmp_path / "a.csv", POLICE_COLUMNS, police_rows()), user=steward
+    ).batch
+    assert first.linkage_model["mode"] == "exact_id"
+    assert "fingerprint" not in first.linkage_model
+    assert first.linkage_model["match_probability"] == 0.5
+    # Two longer ones from two sources: weights estimated by EM in the run and stored.
+    people = population(160, seed=11)
+    ingest_file(
+        "police_hukou",
+        write_csv(tmp_path / "b.csv", POLICE_COLUMNS, police_rows(people, prefix="HK")),
+        user=steward,
+    )
+    second = ingest_file(
+        "clinic",
+        write_csv(tmp_path / "c.csv", CLINIC_COLUMNS, clinic_rows(people[:120])),
+        user=steward,
+    ).batch
+    model = second.linkage_model
+    assert model["mode"] == "estimated" and model["estimated_in_batch"] == second.pk
+    assert model["estimated_on"] > 120 and len(model["fingerprint"]) == 12  # new + context
+    assert services.stored_model()["fingerprint"] == model["fingerprint"]
+    # A small batch afterwards is scored with stored weights when they were estimated on
+    # more records than the run holds (here: as if on a larger population): the same
+    # fingerprint, and the batch they were estimated in.
+    services.store_model({**services.stored_model(), "n_records": 5_000}, batch=second)
+    third = ingest_file(
+        "clinic",
+        write_csv(tmp_path / "d.csv", CLINIC_COLUMNS, clinic_rows(people[120:], prefix="MX")),
+        user=steward,
+    ).batch
+    assert third.linkage_model["mode"] == "stored"
+    assert third.linkage_model["fingerprint"] == model["fingerprint"]
+    assert third.linkage_model["estimated_in_batch"] == second.pk
+    # Shown on the batch page and in the API.
+    client.force_login(steward)
+    page = client.get(f"/people/batches/{third.pk}/").content.decode()
+    assert 'id="batch-model"' in page and model["fingerprint"] in page
+    assert f"/people/batches/{second.pk}/" in page
+    data = client.get(f"/api/v1/batches/{third.pk}/").json()
+    assert data["linkage_model"]["fingerprint"] == model["fingerprint"]
+    assert Batch.objects.get(pk=first.pk).linkage_model["mode"] == "exact_id"
+
+
+def test_a_later_batch_joins_persons_by_the_clustering_rules(city, make_user, client, tmp_path):
+    """A record with nothing but a name is below the threshold on every pair; the engine's
+    clustering joins it to the only identified person of that name, and so does the store
+    (with the reason on the link). A surname + title record (王先生) joins the one person
+    sharing its phone."""
+    from shequ.people.testing import PROPERTY_COLUMNS
+
+    people = population(160, seed=5)
+    ingest_file("police_hukou", write_csv(tmp_path / "p.csv", POLICE_COLUMNS, police_rows(people)))
+    ingest_file("clinic", write_csv(tmp_path / "c.csv", CLINIC_COLUMNS, clinic_rows(people)))
+    names = [p[0] for p in people]
+    titled = next(k for k, p in enumerate(people) if p[1] == "1" and names.count(p[0]) == 1)
+    named = next(k for k in range(len(people)) if k != titled and names.count(names[k]) == 1)
+    rows = []
+    for k, (name, _sex, _birth, id_, phone) in enumerate(people[:120]):
+        shown, shown_phone, shown_id = name, phone, id_[:6] + "*" * 8 + id_[-4:]
+        if k == titled:
+            shown, shown_id = name[0] + "先生", ""
+        if k == named:
+            shown_phone, shown_id = "", ""
+        flat = f"{k % 9 + 1}-1-{k + 101}"
+        rows.append(
+            {"登记编号": f"WY{k:04d}", "小区名称": "锦绣苑00", "楼栋房号": flat,
+             "住户姓名": shown, "住户类型": "业主", "联系电话": shown_phone, "证件号码": shown_id,
+             "登记日期": "20200101", "备注": ""}
+        )  # fmt: skip
+    ingest_file("property_mgmt", write_csv(tmp_path / "w.csv", PROPERTY_COLUMNS, rows))
+    police = persons_of("police_hukou")
+    prop = persons_of("property_mgmt")
+    assert prop[f"WY{titled:04d}"] == police[f"RK{titled + 1:04d}"]
+    assert prop[f"WY{named:04d}"] == police[f"RK{named + 1:04d}"]
+    decision = LinkDecision.objects.get(record__record_id=f"WY{named:04d}")
+    assert decision.explanation.get("joined_by") == "clustering"
+    # the person page says why a link below the threshold holds
+    client.force_login(make_user("steward", Role.DATA_STEWARD, "5101"))
+    page = client.get(f"/people/persons/{decision.person_id}/").content.decode()
+    assert f"WY{named:04d}" in page and 'data-joined-by="clustering"' in page
