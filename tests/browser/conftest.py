@@ -74,6 +74,16 @@ def login(live_server):
         page.fill('input[name="password"]', password)
         with page.expect_navigation():
             page.click('form[action="/accounts/login/"] button[type="submit"]')
+        if page.url.endswith("/accounts/login/code/"):
+            # Two-step sign-in (core/twofactor.py): type the authenticator's current code.
+            from django.contrib.auth import get_user_model
+
+            from shequ.core.testing import add_device, totp_code
+
+            device = add_device(get_user_model().objects.get(username=username))
+            page.fill('input[name="code"]', totp_code(device))
+            with page.expect_navigation():
+                page.click('form[action="/accounts/login/code/"] button[type="submit"]')
 
     return sign_in
 

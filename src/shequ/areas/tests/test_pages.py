@@ -13,7 +13,7 @@ from django.urls import reverse
 from shequ.areas import codes
 from shequ.areas.models import Area, Level, Place, PlaceKind
 from shequ.core.roles import Role
-from shequ.core.testing import PASSWORD, square
+from shequ.core.testing import PASSWORD, add_device, square, totp_code, verified
 from shequ.people.choices import ResidentType
 from shequ.people.models import Household, Person
 
@@ -295,8 +295,18 @@ def test_login_page_and_lock_out_page_are_bilingual(client, city, make_user):
 
 
 def test_login_form_signs_in_and_lands_on_the_users_area(client, city, make_user):
-    make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
-    response = client.post(reverse("login"), {"username": "gw", "password": PASSWORD}, follow=True)
+    # A role that may not reveal personal data signs in with the password alone.
+    make_user("op", Role.CITY_OPERATOR, "5101")
+    response = client.post(reverse("login"), {"username": "op", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("areas:area", args=["5101"])
+    assert "op" in response.content.decode() and "市级运行人员" in response.content.decode()
+
+
+def test_login_form_then_code_lands_a_revealing_role_on_its_area(client, city, make_user):
+    device = add_device(make_user("gw", Role.GRID_WORKER, city["grids"][0].code))
+    response = client.post(reverse("login"), {"username": "gw", "password": PASSWORD})
+    assert response["Location"] == reverse("login_code")
+    response = client.post(reverse("login_code"), {"code": totp_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("areas:area", args=[city["grids"][0].code])
     assert "gw" in response.content.decode() and "网格员" in response.content.decode()
 
@@ -330,7 +340,7 @@ def test_reveal_log_is_read_only_in_admin(client, city, make_user):
     from shequ.core.models import PersonalDataAccess
 
     worker = make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
-    personal.reveal(worker, city["persons"][0], ["phone"], "door-to-door check")
+    personal.reveal(verified(worker), city["persons"][0], ["phone"], "door-to-door check")
     staff = make_user("root")
     staff.is_staff = staff.is_superuser = True
     staff.save()
