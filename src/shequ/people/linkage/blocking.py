@@ -99,18 +99,41 @@ def _entries(frame: RecordFrame, rule: Sequence[str]) -> tuple[np.ndarray, np.nd
     rec = rec[keep]
     if not len(rec):
         return rec, rec
-    # One group id per distinct key tuple: the columns folded into one integer key, made
-    # dense again after each column so that it cannot overflow (much faster than a row-wise
-    # unique); then duplicate (record, group) entries dropped.
+    values = [v[keep] for v in values]
+    n = frame.n
+    # One group id per distinct key tuple, numbered in the tuples' sorted order. The columns
+    # are folded into one integer key (each value below its column's maximum + 1, so the
+    # order is the tuples' order) when that fits in 63 bits together with the record index:
+    # one sort of (key, record) then both drops duplicate entries and orders them by group.
+    # Otherwise the key is made dense again after each column so that it cannot overflow.
+    span = 1
+    for v in values:
+        span *= int(v.max()) + 1
+    if span * n < 2**62:
+        key = np.zeros(len(rec), dtype=np.int64)
+        for v in values:
+            key = key * (int(v.max()) + 1) + v
+        entries = _sorted_unique(key * np.int64(n) + rec)
+        key, rec = np.divmod(entries, np.int64(n))
+        group = np.cumsum(np.r_[False, key[1:] != key[:-1]], dtype=np.int64)
+        return rec, group
     group = np.zeros(len(rec), dtype=np.int64)
     for v in values:
-        _, code = np.unique(v[keep], return_inverse=True)
+        _, code = np.unique(v, return_inverse=True)
         size = int(code.max()) + 1
         _, group = np.unique(group * size + code.ravel(), return_inverse=True)
         group = group.ravel().astype(np.int64)
-    n = np.int64(frame.n)
-    entries = np.unique(group * n + rec)
+    entries = _sorted_unique(group * np.int64(n) + rec)
     return entries % n, entries // n
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of integers by sorting (numpy's default hashes, which is slower for the
+    millions of keys here)."""
+    out = np.sort(values)
+    if len(out) > 1:
+        out = out[np.r_[True, out[1:] != out[:-1]]]
+    return out
 
 
 def pairs_in_groups(
@@ -120,8 +143,13 @@ def pairs_in_groups(
     if not len(rec):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    order = np.lexsort((rec, group))
-    rec, group = rec[order], group[order]
+    # entries from _entries come ordered by (group, record) already
+    ordered = len(rec) < 2 or bool(
+        np.all((group[1:] > group[:-1]) | ((group[1:] == group[:-1]) & (rec[1:] > rec[:-1])))
+    )
+    if not ordered:
+        order = np.lexsort((rec, group))
+        rec, group = rec[order], group[order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     sizes = np.diff(np.r_[starts, len(group)])
     ok = (sizes >= 2) & (sizes <= max_block_size)
@@ -175,5 +203,7 @@ def candidate_pairs(
     if not codes:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, counts
-    allc = np.unique(np.concatenate(codes))
-    return allc // n, allc % n, counts
+    allc = _sorted_unique(np.concatenate(codes))
+    del codes
+    i, j = np.divmod(allc, n)
+    return i, j, counts

@@ -64,19 +64,30 @@ def cluster(
     """
     n = frame.n
     uf = _UnionFind(n)
+    parent = uf.parent
     ids: list[frozenset[int] | None] = [None] * n
     if respect_ids:
-        for r in np.flatnonzero(frame.id_valid):
-            ids[r] = frozenset((int(frame.id_code[r]),))
+        for r, code in zip(
+            np.flatnonzero(frame.id_valid).tolist(),
+            frame.id_code[frame.id_valid].tolist(),
+            strict=True,
+        ):
+            ids[r] = frozenset((code,))
     accepted = np.zeros(len(i), dtype=bool)
     order = np.argsort(-weights, kind="stable")
     order = order[weights[order] >= threshold]
     left, right = i[order].tolist(), j[order].tolist()
     free = exempt[order].tolist() if exempt is not None else [False] * len(order)
-    for k, a, b, ok in zip(order.tolist(), left, right, free, strict=True):
-        ra, rb = uf.find(a), uf.find(b)
+    taken = []  # positions in ``order`` of the pairs accepted
+    for pos, (a, b, ok) in enumerate(zip(left, right, free, strict=True)):
+        # find with path halving (the same roots as uf.find; inlined: millions of calls)
+        while parent[a] != a:
+            parent[a] = a = parent[parent[a]]
+        while parent[b] != b:
+            parent[b] = b = parent[parent[b]]
+        ra, rb = a, b
         if ra == rb:
-            accepted[k] = True
+            taken.append(pos)
             continue
         ia, ib = ids[ra], ids[rb]
         if ia is not None and ib is not None and ia.isdisjoint(ib) and not ok:
@@ -85,8 +96,17 @@ def cluster(
         if rb < ra:
             ra, rb = rb, ra
             ia, ib = ib, ia
-        uf.parent[rb] = ra
+        parent[rb] = ra
         ids[ra] = ia if ib is None else (ib if ia is None else ia | ib)
-        accepted[k] = True
-    roots = np.fromiter((uf.find(x) for x in range(n)), dtype=np.int64, count=n)
-    return roots, accepted
+        taken.append(pos)
+    accepted[order[np.array(taken, dtype=np.int64)]] = True
+    return _roots(np.array(parent, dtype=np.int64)), accepted
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """The root of every element of a union-find forest (pointer jumping, vectorised)."""
+    while True:
+        up = parent[parent]
+        if np.array_equal(up, parent):
+            return parent
+        parent = up

@@ -85,12 +85,26 @@ def inferred_dwellings(
     lo = np.searchsorted(key_t, key_p, side="left")
     hi = np.searchsorted(key_t, key_p, side="right")
     rp, rq = roots[p[sel]], roots[q[sel]]
-    for n, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        if b > a and rp[n] != rq[n]:
-            # another person (not either side's cluster) links the household to the flat
-            others = clusters[a:b]
-            if ((others != rp[n]) & (others != rq[n])).any():
-                out[sel[n]] = True
+    # Another person (not either side's cluster) links the household to the flat: the
+    # (household, flat) holds more clusters than those of the two sides. Each cluster appears
+    # once per (household, flat) (the triples are distinct), so count the two sides out.
+    first = np.r_[True, key_t[1:] != key_t[:-1]]  # key_t is sorted
+    keys = key_t[first]
+    n = np.int64(len(roots))
+    present = np.cumsum(first, dtype=np.int64) - 1
+    del first, key_t
+    present *= n
+    present += clusters
+    present.sort()
+    rank_p = np.minimum(np.searchsorted(keys, key_p), len(keys) - 1)
+
+    def listed(c: np.ndarray) -> np.ndarray:
+        code = rank_p * n + c
+        at = np.minimum(np.searchsorted(present, code), len(present) - 1)
+        return (present[at] == code).astype(np.int64)
+
+    others = (hi - lo) - listed(rp) - listed(rq)
+    out[sel[(hi > lo) & (rp != rq) & (others > 0)]] = True
     return out
 
 

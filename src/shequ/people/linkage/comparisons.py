@@ -54,10 +54,15 @@ class Comparison:
         return self.compute(frame, i, j, self.options)
 
 
-def _distance(a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:
+def _distance(a: np.ndarray, b: np.ndarray, scorer, cutoff: int | None = None) -> np.ndarray:
+    """Edit distance of each pair (a[k], b[k]); with ``cutoff``, any distance above it comes
+    back as ``cutoff + 1`` (much faster when only small distances matter). Threads on every
+    core (rapidfuzz releases the GIL)."""
     if not len(a):
         return np.empty(0, dtype=np.int64)
-    return process.cpdist(list(a), list(b), scorer=scorer, workers=1).astype(np.int64)
+    return process.cpdist(list(a), list(b), scorer=scorer, score_cutoff=cutoff, workers=-1).astype(
+        np.int64
+    )
 
 
 def _substitution(a: str, b: str) -> tuple[str, str] | None:
@@ -103,7 +108,7 @@ def name_levels(f: RecordFrame, i: np.ndarray, j: np.ndarray, opts: dict) -> np.
     idx = np.flatnonzero(full & (f.name_key[i] != f.name_key[j]))
     if len(idx):
         sa, sb = f.name_str[i[idx]], f.name_str[j[idx]]
-        d = _distance(sa, sb, OSA.distance)
+        d = _distance(sa, sb, OSA.distance, cutoff=1)
         one = idx[d == 1]
         lengths_a = np.fromiter(
             (len(x) for x in f.name_str[i[one]]), dtype=np.int64, count=len(one)
@@ -111,7 +116,7 @@ def name_levels(f: RecordFrame, i: np.ndarray, j: np.ndarray, opts: dict) -> np.
         lengths_b = np.fromiter(
             (len(x) for x in f.name_str[j[one]]), dtype=np.int64, count=len(one)
         )
-        lev = _distance(f.name_str[i[one]], f.name_str[j[one]], Levenshtein.distance)
+        lev = _distance(f.name_str[i[one]], f.name_str[j[one]], Levenshtein.distance, cutoff=2)
         dropped_or_swapped = (lengths_a != lengths_b) | (lev == 2)
         out[one] = np.where(dropped_or_swapped, 6, 7)
         confusions = opts.get("confusions")
@@ -255,10 +260,10 @@ def id_levels(f: RecordFrame, i: np.ndarray, j: np.ndarray, opts: dict) -> np.nd
     idx = np.flatnonzero(both_full & ~exact)
     if len(idx):
         sa, sb = f.id_str[i[idx]], f.id_str[j[idx]]
-        osa = _distance(sa, sb, OSA.distance)
-        lev = _distance(sa, sb, Levenshtein.distance)
+        # one edit apart: OSA (edits plus swaps of neighbours) is never above Levenshtein
         one_invalid = ~(f.id_valid[i[idx]] & f.id_valid[j[idx]])
-        typo = one_invalid & ((osa <= 1) | (lev <= 1))
+        typo = np.zeros(len(idx), dtype=bool)
+        typo[one_invalid] = _distance(sa[one_invalid], sb[one_invalid], OSA.distance, cutoff=1) <= 1
         out[idx] = np.where(typo, 2, 6)
     passports = (ka == 4) & (kb == 4)
     out[passports] = 6
@@ -297,19 +302,18 @@ def phone_levels(f: RecordFrame, i: np.ndarray, j: np.ndarray, opts: dict) -> np
     idx = np.flatnonzero(known & ~shared)
     if len(idx):
         best = np.full(len(idx), 99, dtype=np.int64)
-        for sa, sb in (
-            (f.phone_str1, f.phone_str1),
-            (f.phone_str1, f.phone_str2),
-            (f.phone_str2, f.phone_str1),
+        # one digit off: OSA distance (edits plus swaps of neighbours, never above the
+        # Levenshtein distance) at most 1; a number's code is -1 where the text is empty
+        for sa, sb, ca, cb in (
+            (f.phone_str1, f.phone_str1, f.phone1, f.phone1),
+            (f.phone_str1, f.phone_str2, f.phone1, f.phone2),
+            (f.phone_str2, f.phone_str1, f.phone2, f.phone1),
         ):
-            x, y = sa[i[idx]], sb[j[idx]]
-            ok = np.array([bool(p) and bool(q) for p, q in zip(x, y, strict=True)], dtype=bool)
+            ok = (ca[i[idx]] >= 0) & (cb[j[idx]] >= 0)
             if ok.any():
+                sel = idx[ok]
                 d = np.full(len(idx), 99, dtype=np.int64)
-                d[ok] = np.minimum(
-                    _distance(x[ok], y[ok], OSA.distance),
-                    _distance(x[ok], y[ok], Levenshtein.distance),
-                )
+                d[ok] = _distance(sa[i[sel]], sb[j[sel]], OSA.distance, cutoff=1)
                 best = np.minimum(best, d)
         out[idx[best <= 1]] = 2
     out[shared] = 1

@@ -42,7 +42,12 @@ class Coder:
         return code
 
     def column(self, values: Sequence[str]) -> np.ndarray:
-        return np.fromiter((self(v) for v in values), dtype=np.int64, count=len(values))
+        """The same codes as calling the coder on each value in turn (a new value gets the
+        next code: ``len`` is taken before ``setdefault`` inserts it)."""
+        codes = self.codes
+        return np.array(
+            [codes.setdefault(v, len(codes)) if v else MISSING for v in values], dtype=np.int64
+        )
 
 
 def _days(day: dt.date | None) -> int:
@@ -104,6 +109,9 @@ class RecordFrame:
 
     @classmethod
     def from_records(cls, records: Sequence[StandardRecord]) -> RecordFrame:
+        # Column by column with list comprehensions over the records' parts (a generator and
+        # a function call per value was most of the time at a million records). The coders see
+        # the columns in a fixed order, so equal input gives equal codes.
         n = len(records)
         sources = sorted({r.source for r in records})
         src_index = {s: i for i, s in enumerate(sources)}
@@ -119,100 +127,134 @@ class RecordFrame:
         households = Coder()
 
         def arr(values, dtype=np.int64):
-            return np.fromiter(values, dtype=dtype, count=n)
+            return np.array(values, dtype=dtype)
 
         def obj(values):
             out = np.empty(n, dtype=object)
-            out[:] = list(values)
+            out[:] = values
             return out
 
-        full_ids = [
-            r.id.number
-            if r.id.kind in ("resident", "invalid", "passport") and not r.id_conflict
-            else ""
-            for r in records
-        ]
-        masked = [r.id.number if r.id.kind == "masked" else "" for r in records]
+        name = [r.name for r in records]
+        former = [r.former_name for r in records]
+        idr = [r.id for r in records]
+        conflict = [r.id_conflict for r in records]
+        addr = [r.address for r in records]
+        phone_lists = [r.phones for r in records]
+        not_title = [nm.kind != "title" for nm in name]
+        id_kind = [x.kind for x in idr]
 
-        def p3s4(r: StandardRecord, full: str) -> str:
-            if full and r.id.kind in ("resident", "invalid") and len(full) >= 10:
-                return full[:3] + full[-4:]
-            if r.id.kind == "masked" and len(r.id.prefix) >= 3 and len(r.id.suffix) >= 4:
-                return r.id.prefix[:3] + r.id.suffix[-4:]
+        full_ids = [
+            x.number if k in ("resident", "invalid", "passport") and not c else ""
+            for x, k, c in zip(idr, id_kind, conflict, strict=True)
+        ]
+        masked = [x.number if k == "masked" else "" for x, k in zip(idr, id_kind, strict=True)]
+
+        def p3s4(x, kind: str, full: str) -> str:
+            if full and kind in ("resident", "invalid") and len(full) >= 10:
+                return "M" + full[:3] + full[-4:]
+            if kind == "masked" and len(x.prefix) >= 3 and len(x.suffix) >= 4:
+                return "M" + x.prefix[:3] + x.suffix[-4:]
             return ""
 
-        def places_of(r: StandardRecord) -> list[str]:
-            a = r.address
+        def places_of(a) -> tuple[str, ...]:
             if a.kind == "village":
-                return [a.place_text]
+                return (a.place_text,)
             if a.compounds:
-                return list(a.compounds[:3])
+                return a.compounds[:3]
             if a.kind == "unknown" and a.place_text:
-                return ["T" + a.place_text]
-            return []
+                return ("T" + a.place_text,)
+            return ()
 
-        place_lists = [places_of(r) for r in records]
+        place_lists = [places_of(a) for a in addr]
         dob_lo, dob_hi = [], []
+        best_dob = []
         for r in records:
-            rng = r.birth_range() if r.best_birth_date is None else None
+            best = r.best_birth_date
+            best_dob.append(_days(best))
+            rng = r.birth_range() if best is None else None
             dob_lo.append(_days(rng[0]) if rng else MISSING)
             dob_hi.append(_days(rng[1]) if rng else MISSING)
+
+        name_text = names.column([nm.text for nm in name])
+        former_text = names.column([nm.text for nm in former])
+        name_key = keys.column([nm.key if t else "" for nm, t in zip(name, not_title, strict=True)])
+        former_key = keys.column([nm.key for nm in former])
+        alt_key = keys.column([nm.alt_key for nm in name])
+        # A surname + title (刘女士) is not a name: its key would put every 刘女士 and 刘先生 of
+        # the city in one block and one EM session; such records meet others through their
+        # flat or phone and compare at the "surname only" level.
+        fuzzy_key = fuzzy.column(
+            [nm.fuzzy_key if t else "" for nm, t in zip(name, not_title, strict=True)]
+        )
+        surname_key = parts.column([nm.surname_key for nm in name])
+        given_key = parts.column([nm.given_key for nm in name])
+        id_code = ids.column(full_ids)
+        id_head = id_parts.column(
+            [
+                f[:14] if len(f) >= 17 and k in ("resident", "invalid") else ""
+                for f, k in zip(full_ids, id_kind, strict=True)
+            ]
+        )
+        id_p3s4 = id_parts.column(
+            [p3s4(x, k, f) for x, k, f in zip(idr, id_kind, full_ids, strict=True)]
+        )
+        phone_str1 = [p[0] if p else "" for p in phone_lists]
+        phone_str2 = [p[1] if len(p) > 1 else "" for p in phone_lists]
+        phone1 = phones.column(phone_str1)
+        phone2 = phones.column(phone_str2)
+        place1 = places.column([p[0] if p else "" for p in place_lists])
+        place2 = places.column([p[1] if len(p) > 1 else "" for p in place_lists])
+        place3 = places.column([p[2] if len(p) > 2 else "" for p in place_lists])
+        place_text = places.column([a.place_text for a in addr])
+
+        def number(values: list) -> np.ndarray:
+            return arr([MISSING if v is None else v for v in values])
 
         return cls(
             n=n,
             sources=sources,
-            src=arr((src_index[r.source] for r in records), np.int8),
+            src=arr([src_index[r.source] for r in records], np.int8),
             record_id=[r.record_id for r in records],
-            name_kind=arr((NAME_KIND[r.name.kind] for r in records), np.int8),
-            name_text=arr(names(r.name.text) for r in records),
-            # A surname + title (刘女士) is not a name: its key would put every 刘女士 and
-            # 刘先生 of the city in one block and one EM session; such records meet others
-            # through their flat or phone and compare at the "surname only" level.
-            name_key=arr(keys(r.name.key) if r.name.kind != "title" else -1 for r in records),
-            fuzzy_key=arr(
-                fuzzy(r.name.fuzzy_key) if r.name.kind != "title" else -1 for r in records
+            name_kind=arr([NAME_KIND[nm.kind] for nm in name], np.int8),
+            name_text=name_text,
+            name_key=name_key,
+            fuzzy_key=fuzzy_key,
+            surname_key=surname_key,
+            given_key=given_key,
+            former_text=former_text,
+            former_key=former_key,
+            alt_key=alt_key,
+            name_str=obj([nm.text for nm in name]),
+            sex=arr([int(r.best_sex or 0) for r in records], np.int8),
+            dob=arr(best_dob),
+            dob_lo=arr(dob_lo),
+            dob_hi=arr(dob_hi),
+            id_kind=arr(
+                [0 if c else ID_KIND[k] for k, c in zip(id_kind, conflict, strict=True)], np.int8
             ),
-            surname_key=arr(parts(r.name.surname_key) for r in records),
-            given_key=arr(parts(r.name.given_key) for r in records),
-            former_text=arr(names(r.former_name.text) for r in records),
-            former_key=arr(keys(r.former_name.key) for r in records),
-            alt_key=arr(keys(r.name.alt_key) for r in records),
-            name_str=obj(r.name.text for r in records),
-            sex=arr((int(r.best_sex or 0) for r in records), np.int8),
-            dob=arr(_days(r.best_birth_date) for r in records),
-            dob_lo=np.array(dob_lo, dtype=np.int64),
-            dob_hi=np.array(dob_hi, dtype=np.int64),
-            id_kind=arr((0 if r.id_conflict else ID_KIND[r.id.kind] for r in records), np.int8),
-            id_code=arr(ids(v) for v in full_ids),
-            id_str=obj(f or m for f, m in zip(full_ids, masked, strict=True)),
+            id_code=id_code,
+            id_str=obj([f or m for f, m in zip(full_ids, masked, strict=True)]),
             id_valid=arr(
-                (r.id.kind == "resident" and not r.id_conflict for r in records), np.bool_
+                [k == "resident" and not c for k, c in zip(id_kind, conflict, strict=True)],
+                np.bool_,
             ),
-            id_head=arr(
-                id_parts(f[:14]) if len(f) >= 17 and r.id.kind in ("resident", "invalid") else -1
-                for f, r in zip(full_ids, records, strict=True)
-            ),
-            id_p3s4=arr(
-                id_parts("M" + p3s4(r, f)) if p3s4(r, f) else -1
-                for f, r in zip(full_ids, records, strict=True)
-            ),
-            phone1=arr(phones(r.phones[0] if r.phones else "") for r in records),
-            phone2=arr(phones(r.phones[1] if len(r.phones) > 1 else "") for r in records),
-            phone_str1=obj(r.phones[0] if r.phones else "" for r in records),
-            phone_str2=obj(r.phones[1] if len(r.phones) > 1 else "" for r in records),
-            hukou=arr((r.address_role == "hukou" for r in records), np.bool_),
-            place1=arr(places(p[0]) if p else -1 for p in place_lists),
-            place2=arr(places(p[1]) if len(p) > 1 else -1 for p in place_lists),
-            place3=arr(places(p[2]) if len(p) > 2 else -1 for p in place_lists),
-            place_text=arr(places(r.address.place_text) for r in records),
-            building=arr(
-                r.address.building if r.address.building is not None else -1 for r in records
-            ),
-            unit=arr(r.address.unit if r.address.unit is not None else -1 for r in records),
-            room=arr(r.address.room if r.address.room is not None else -1 for r in records),
-            community=arr(areas(r.address.community) for r in records),
-            district=arr(areas(r.address.district) for r in records),
-            lets_out=arr(("lets_out" in r.flags for r in records), np.bool_),
-            record_date=arr(_days(r.record_date) for r in records),
-            household=arr(households(r.household_number) for r in records),
+            id_head=id_head,
+            id_p3s4=id_p3s4,
+            phone1=phone1,
+            phone2=phone2,
+            phone_str1=obj(phone_str1),
+            phone_str2=obj(phone_str2),
+            hukou=arr([r.address_role == "hukou" for r in records], np.bool_),
+            place1=place1,
+            place2=place2,
+            place3=place3,
+            place_text=place_text,
+            building=number([a.building for a in addr]),
+            unit=number([a.unit for a in addr]),
+            room=number([a.room for a in addr]),
+            community=areas.column([a.community for a in addr]),
+            district=areas.column([a.district for a in addr]),
+            lets_out=arr(["lets_out" in r.flags for r in records], np.bool_),
+            record_date=arr([_days(r.record_date) for r in records]),
+            household=households.column([r.household_number for r in records]),
         )

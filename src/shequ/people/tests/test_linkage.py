@@ -595,3 +595,116 @@ def test_a_stored_model_scores_records_of_fewer_sources(city):
     k = stored["labels"].index("clinic ~ police_hukou")
     assert sources["levels"][2]["m"] == pytest.approx(stored["m"][k])
     assert reused.linked.sum() > 0
+
+
+def _brute_pairs(f: RecordFrame, keys: list[str], cap: int) -> set[tuple[int, int]]:
+    """Reference blocking: every pair of records agreeing on every key (any value of a
+    multi-valued key), groups of more than ``cap`` records left out."""
+    from itertools import product
+
+    from shequ.people.linkage.blocking import key_columns
+
+    groups: dict[tuple, set[int]] = defaultdict(set)
+    cols = [key_columns(f, k) for k in keys]
+    for r in range(f.n):
+        for combo in product(*[[int(c[r]) for c in kc] for kc in cols]):
+            if all(v >= 0 for v in combo):
+                groups[combo].add(r)
+    out = set()
+    for members in groups.values():
+        if 2 <= len(members) <= cap:
+            ms = sorted(members)
+            out.update((a, b) for k, a in enumerate(ms) for b in ms[k + 1 :])
+    return out
+
+
+def test_blocking_pairs_are_those_of_a_plain_enumeration():
+    from shequ.people.linkage.blocking import candidate_pairs
+    from shequ.people.standardise import parse_name
+
+    rng = random.Random(3)
+    names = ["王伟", "王卫", "李娜", "张敏", "刘洋"]
+    records = [
+        _at_flat(
+            "visit_forms",
+            str(k),
+            rng.choice(names),
+            room=rng.choice([101, 102, 501]),
+            phone=rng.choice(["", "13800000001", "13900000002"]),
+            birth_date=rng.choice([None, dt.date(1980, 1, 2), dt.date(1990, 5, 6)]),
+            former_name=parse_name(rng.choice(["", "王小伟"])),
+        )
+        for k in range(60)
+    ]
+    f = _frame(*records)
+    rules = (
+        (["any_name_key", "phone"], 60),
+        (["place", "building", "room"], 60),
+        (["surname_key", "dob"], 8),
+        (["name_key"], 20),
+    )
+    for keys, cap in rules:
+        i, j, _ = candidate_pairs(f, [keys], cap)
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == _brute_pairs(f, keys, cap), keys
+    # building numbers too large to fold the keys into one integer: the other grouping
+    f.building[::2] = 10**15
+    keys = ["place", "building", "room"]
+    i, j, _ = candidate_pairs(f, [keys], 60)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == _brute_pairs(f, keys, 60)
+
+
+def test_pairs_in_groups_does_not_depend_on_the_order_of_the_entries():
+    from shequ.people.linkage.blocking import pairs_in_groups
+
+    rec = np.array([0, 1, 2, 3, 4, 5, 6])
+    group = np.array([0, 0, 0, 1, 1, 2, 3])
+    expected = {(0, 1), (0, 2), (1, 2), (3, 4)}
+    shuffled = np.array([6, 3, 0, 5, 2, 4, 1])
+    for r, g in ((rec, group), (rec[shuffled], group[shuffled])):
+        i, j = pairs_in_groups(r, g, 10)
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+        assert (i < j).all()
+
+
+def test_a_column_gets_the_codes_one_value_at_a_time_would():
+    from shequ.people.linkage.frame import Coder
+
+    values = ["b", "", "a", "b", "c", "", "a"]
+    one, column = Coder(), Coder()
+    one("z"), column("z")  # codes already handed out carry on
+    assert column.column(values).tolist() == [one(v) for v in values] == [1, -1, 2, 1, 3, -1, 2]
+
+
+def test_clustering_joins_components_but_never_two_valid_ids():
+    from shequ.core import idnumber as idn
+    from shequ.people.linkage.cluster import cluster
+
+    birth = dt.date(1980, 1, 1)
+    ids = [idn.make("510104", birth, 11), idn.make("510104", birth, 13)]
+    recs = [
+        StandardRecord("clinic", "0", id=idn.read(ids[0])),
+        StandardRecord("clinic", "1"),
+        StandardRecord("clinic", "2", id=idn.read(ids[1])),
+        StandardRecord("clinic", "3"),
+        StandardRecord("clinic", "4"),
+        StandardRecord("clinic", "5"),
+    ]
+    f = _frame(*recs)
+    # 0-1 strong, 1-2 weaker (would put both IDs in one person), 3-4, 4-5 a chain
+    i, j = np.array([0, 1, 3, 4, 0]), np.array([1, 2, 4, 5, 5])
+    w = np.array([9.0, 5.0, 4.0, 3.0, -2.0])
+    roots, linked = cluster(f, i, j, w, 0.0)
+    assert roots.tolist() == [0, 0, 2, 3, 3, 3]
+    assert linked.tolist() == [True, False, True, True, False]
+    roots, linked = cluster(f, i, j, w, 0.0, respect_ids=False)
+    assert roots.tolist() == [0, 0, 0, 3, 3, 3]
+
+
+def test_phones_one_digit_off_or_swapped_are_close_two_off_are_not():
+    from shequ.people.linkage.comparisons import phone_levels
+
+    phones = ["13812345678", "13812345679", "13812345687", "13812345600", ""]
+    f = _frame(*[_at_flat("clinic", str(k), "王伟", phone=p) for k, p in enumerate(phones)])
+    i, j = np.array([0, 0, 0, 0, 1]), np.array([0, 1, 2, 3, 4])
+    # same number; one digit off; neighbours swapped; two digits off; one side unknown
+    assert phone_levels(f, i, j, {}).tolist() == [1, 2, 2, 3, 0]
