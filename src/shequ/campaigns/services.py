@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import uuid as uuid_mod
 from collections import defaultdict
+from dataclasses import replace
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
@@ -231,9 +232,9 @@ def generate_tasks(round_: Round) -> int:
     # told, a chunk at a time (the ids are known only once the rows are written).
     for i in range(0, len(tasks), TASK_CHUNK):
         chunk = tasks[i : i + TASK_CHUNK]
-        with signals.changing([]) as ids:
+        with signals.changing([]) as write:
             VisitTask.objects.bulk_create(chunk, batch_size=TASK_CHUNK, ignore_conflicts=True)
-            ids.extend(
+            write.ids.extend(
                 round_.tasks.filter(dwelling_id__in=[t.dwelling_id for t in chunk]).values_list(
                     "pk", flat=True
                 )
@@ -655,9 +656,11 @@ def sync_visits(user, items: list[dict]) -> list[dict]:
 @transaction.atomic
 def _store(user, accepted, residents_of) -> set[str]:
     # The tasks' outcomes and follow-ups change: those who follow them (the dashboards'
-    # rollups) take them before and after, inside this transaction.
-    with signals.changing(sorted({c["task"].pk for _u, c in accepted})):
-        return _write_visits(user, accepted, residents_of)
+    # rollups) are told, inside this transaction, what each task was and became (the write
+    # reads it anyway), so they need not read the tasks before and after.
+    ids = sorted({c["task"].pk for _u, c in accepted})
+    with signals.changing(ids, described=True) as write:
+        return _write_visits(user, accepted, residents_of, write)
 
 
 # The columns of a stored visit, in the order ``_insert_visits`` writes them.
@@ -736,7 +739,7 @@ def _insert_visits(rows: list[dict]) -> dict:
     return inserted
 
 
-def _write_visits(user, accepted, residents_of) -> set[str]:
+def _write_visits(user, accepted, residents_of, write) -> set[str]:
     batch = uuid_mod.uuid4()
     now = timezone.now()
     rows = []
@@ -773,7 +776,9 @@ def _write_visits(user, accepted, residents_of) -> set[str]:
         task = c["task"]
         if task.pk not in latest or c["visited_at"] > latest[task.pk][0]:
             latest[task.pk] = (c["visited_at"], c["outcome"], c["revisit_on"])
-    _update_tasks(latest)
+    # The tasks as they were (locked until the transaction ends), for ``write.describe``.
+    was = _lock_tasks(sorted(latest))
+    updated = _update_tasks(latest)
 
     findings, follow_ups = [], []
     for u, visit_id in stored.items():
@@ -818,19 +823,74 @@ def _write_visits(user, accepted, residents_of) -> set[str]:
             )
     NewResident.objects.bulk_create(findings, batch_size=500)
     FollowUp.objects.bulk_create(follow_ups, batch_size=500)
+    _describe(
+        write, was, updated, latest, {c["task"].pk: c["task"] for _u, c in accepted}, follow_ups
+    )
     cases = [f for f in follow_ups if f.rule in followup.CASE_RULES]
     if cases:
         raise_cases(user, cases)
     return {str(u) for u in stored}
 
 
-def _update_tasks(latest: dict[int, tuple]) -> None:
+def _lock_tasks(ids) -> dict[int, tuple]:
+    """{id: (status, area_code, households, dwelling code)} of these tasks as they are now,
+    locked (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL: a concurrent sync of the same task
+    waits for this transaction, so the status read is the one the UPDATE replaces; SQLite lets
+    one transaction write at a time). One query."""
+    if not ids:
+        return {}
+    q = connection.ops.quote_name
+    t, p = q(VisitTask._meta.db_table), q(Place._meta.db_table)
+    sql = (
+        f"SELECT {t}.{q('id')}, {t}.{q('status')}, {t}.{q('area_code')}, "
+        f"{t}.{q('households')}, {p}.{q('code')} FROM {t} INNER JOIN {p} ON "
+        f"{p}.{q('id')} = {t}.{q('dwelling_id')} WHERE {t}.{q('id')} IN "
+        f"({', '.join(['%s'] * len(ids))}) ORDER BY {t}.{q('id')}"
+    )
+    if connection.features.has_select_for_no_key_update:
+        # The lock the UPDATE takes anyway (NO KEY: the visits' and follow-ups' foreign keys
+        # to the task, checked at commit, are not blocked by it).
+        sql += f" FOR NO KEY UPDATE OF {t}"
+    elif connection.features.has_select_for_update_of:
+        sql += f" FOR UPDATE OF {t}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _describe(write, was, updated, latest, tasks, follow_ups) -> None:
+    """Tell ``signals.changing``'s receivers what each task was and became: its status (where
+    its UPDATE applied) and the follow-ups this write added to it."""
+    added: dict[int, list] = defaultdict(list)
+    for f in follow_ups:
+        added[f.task_id].append((str(f.rule), str(f.status)))
+    for pk, (status, area_code, households, dwelling_code) in was.items():
+        task = tasks[pk]
+        before = signals.TaskState(
+            task_id=pk,
+            area_code=area_code,
+            dwelling_code=dwelling_code,
+            round_id=task.round_id,
+            campaign_id=task.campaign_id,
+            status=str(status),
+            households=households,
+        )
+        after = replace(
+            before,
+            status=str(latest[pk][1]) if pk in updated else before.status,
+            followups=tuple(added.get(pk, ())),
+        )
+        if after != before:
+            write.describe(before, after)
+
+
+def _update_tasks(latest: dict[int, tuple]) -> set[int]:
     """Each task takes its latest visit's outcome, unless a later visit is already recorded:
     ``UPDATE … WHERE last_visit_at IS NULL OR last_visit_at <= %s`` (one per task; the guard
     holds against concurrent syncs). Written out: the ORM's UPDATE costs more to build than to
-    run, and this runs once per visit."""
+    run, and this runs once per visit. Returns the ids of the tasks updated."""
     if not latest:
-        return
+        return set()
     meta = VisitTask._meta
     at_field, revisit_field = meta.get_field("last_visit_at"), meta.get_field("revisit_on")
     q = connection.ops.quote_name
@@ -839,6 +899,7 @@ def _update_tasks(latest: dict[int, tuple]) -> None:
         f"{q('revisit_on')} = %s WHERE {q('id')} = %s AND ({q('last_visit_at')} IS NULL "
         f"OR {q('last_visit_at')} <= %s)"
     )
+    updated = set()
     with connection.cursor() as cursor:
         for pk in sorted(latest):
             at, outcome, revisit = latest[pk]
@@ -847,6 +908,9 @@ def _update_tasks(latest: dict[int, tuple]) -> None:
                 revisit if outcome == Outcome.NOT_HOME else None, connection
             )
             cursor.execute(sql, [outcome, at, revisit, pk, at])
+            if cursor.rowcount:
+                updated.add(pk)
+    return updated
 
 
 def raise_cases(user, follow_ups) -> None:

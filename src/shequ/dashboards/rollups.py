@@ -258,7 +258,11 @@ def difference(before: dict[str, dict], after: dict[str, dict]) -> dict[str, dic
 
 
 def apply(diff: dict[str, dict]) -> int:
-    """Apply a difference (from ``difference``) to the rollups of every level."""
+    """Apply a difference (from ``difference``) to the rollups of every level.
+
+    A cell's compound may be given as the code of a place inside it (a dwelling's, as the
+    screening provider does to save a query): it counts for the compound that place lies in,
+    if any."""
     if not diff:
         return 0
     tree = Tree()
@@ -270,7 +274,9 @@ def apply(diff: dict[str, dict]) -> int:
             merged: dict = defaultdict(lambda: ["add", 0])
             for (area_code, compound, day, key, dim), (op, value) in cells.items():
                 targets = tree.chain(area_code) if area_code else []
-                if compound and compound in tree.compounds:
+                if compound and compound not in tree.compounds:
+                    compound = tree.compound_of(compound)  # a place code: its compound
+                if compound:
                     targets = [*targets, (compound, COMPOUND)]
                 for code, level in targets:
                     slot = merged[(code, level, day or snap, key, dim)]

@@ -168,3 +168,81 @@ def test_a_change_counted_by_a_rebuild_is_not_applied_again(
         rollups.rebuild(["screening"])
     refused = Rollup.objects.get(area_code=campaign.area_code, dim=f"{task.round_id}:refused")
     assert refused.value == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_visits_keep_the_screening_rollups_equal_to_a_rebuild(
+    city, make_user, django_capture_on_commit_callbacks, seed
+):
+    """A sync tells the dashboards what each task was and became; they follow it without
+    reading the tasks. Whatever the visits — every outcome, out of order, sent twice, raising
+    follow-ups (and cases), a new round's tasks in between — the rollups equal a rebuild's."""
+    import random
+
+    from shequ.campaigns.models import FollowUp
+    from shequ.dashboards import rollups
+    from shequ.dashboards.models import Rollup
+
+    def cells():
+        return {
+            (r.area_code, r.level, r.day, r.key, r.dim): r.value
+            for r in Rollup.objects.filter(key__startswith="scr.")
+            if r.value
+        }
+
+    rng = random.Random(seed)
+    campaign = campaign_for(city, 0, rounds=2)
+    worker = make_user("w", Role.STREET_STAFF, campaign.area_code)
+    rollups.rebuild(["screening"])
+    start = cells()
+    tasks = list(VisitTask.objects.filter(round__campaign=campaign).order_by("id"))
+    day0 = dt.datetime(2020, 2, 3, 8, tzinfo=dt.UTC)
+    sent, statuses = [], set()
+    for step in range(14):
+        if step == 7:  # a new round: its tasks announced by id (read before and after)
+            with django_capture_on_commit_callbacks(execute=True):
+                r3 = services.add_round(campaign, dt.date(2020, 3, 1), dt.date(2020, 3, 5))
+            tasks += list(r3.tasks.order_by("id"))
+        batch = []
+        for _ in range(rng.randint(1, 6)):
+            if sent and rng.random() < 0.2:
+                batch.append(dict(rng.choice(sent)))  # sent before: a duplicate
+                continue
+            outcome = rng.choice(["visited", "visited", "not_home", "refused", "empty"] * 2
+                                 + ["new_residents"])  # fmt: skip
+            visit = {
+                "uuid": str(uuid.uuid4()),
+                "task": rng.choice(tasks).pk,
+                "outcome": outcome,
+                # Out of order: any time over four days, in any order.
+                "visited_at": (day0 + dt.timedelta(minutes=rng.randrange(4 * 24 * 60))).isoformat(),
+            }
+            if outcome in ("visited", "new_residents"):
+                travelled = rng.random() < 0.3
+                visit["answers"] = {
+                    "temperature": rng.choice([36.5, 36.8, 38.2]),
+                    "came_from_outside": travelled,
+                    "people_home": rng.randint(1, 4),
+                    "elderly_alone": rng.random() < 0.2,
+                    "disability_needs_help": rng.random() < 0.1,
+                }
+                if travelled:
+                    visit["answers"]["travel_from"] = "武汉"
+            if outcome == "new_residents":
+                visit["new_residents"] = [{"name": "新住户", "sex": "F", "birth_year": 1990}]
+            if rng.random() < 0.15:
+                batch.append(dict(visit))  # twice in one batch
+            batch.append(visit)
+            sent.append({k: v for k, v in visit.items() if k != "_clean"})
+        with django_capture_on_commit_callbacks(execute=True):
+            results = services.sync_visits(worker, batch)
+        assert [r for r in results if r["status"] == "invalid"] == []
+        statuses |= {r["status"] for r in results}
+    assert statuses == {"created", "duplicate"}
+    assert len(set(FollowUp.objects.values_list("rule", flat=True))) > 1
+    assert set(VisitTask.objects.values_list("status", flat=True)) >= {"pending", "not_home"}
+    kept = cells()
+    assert kept != start
+    assert any(level == "compound" for _a, level, *_rest in kept)
+    rollups.rebuild(["screening"])
+    assert cells() == kept

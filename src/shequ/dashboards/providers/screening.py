@@ -6,6 +6,10 @@ campaigns whose dwellings lie in the area. The same counts as ``campaigns.servic
 Rollups are snapshots: ``scr.task`` dim ``<round id>:<status>`` (dwellings),
 ``scr.households`` dim ``<round id>:reached|unreached`` (households of those dwellings),
 ``scr.followup`` dim ``<campaign id>:<rule>:<open|done>``.
+
+Followed between rebuilds: ``task_cells`` gives a task's cells from a ``TaskState`` — of tasks
+read by id (``cells(tasks=ids)``), or as a visit sync describes them before and after its
+write (``cells(task_states=...)``, no query; ``dashboards/signals.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,69 @@ def _final():
     from shequ.campaigns.models import FINAL
 
     return {str(s) for s in FINAL}
+
+
+def task_cells(states) -> dict:
+    """The cells of visit tasks, each described by a ``campaigns.signals.TaskState``: the one
+    definition of a task's contribution, for the tasks read by id and for the states a visit
+    sync hands over (before and after its write). ``compute`` counts the same with GROUP BY.
+
+    A cell's compound is the dwelling's code: ``rollups.apply`` finds the compound it lies in
+    (no query here). The follow-ups counted are those the state lists: all of the task's
+    (``read_states``), or only those a write adds (its "before" then lists none, and the
+    others cancel out)."""
+    final = _final()
+    out: dict = {}
+
+    def add(area, place, key, dim, n):
+        cell = (area, place, None, key, dim)
+        out[cell] = out.get(cell, 0) + n
+
+    for s in states:
+        area, place = s.area_code, s.dwelling_code or ""
+        add(area, place, TASK, f"{s.round_id}:{s.status}", 1)
+        reached = "reached" if s.status in final else "unreached"
+        add(area, place, HOUSEHOLDS, f"{s.round_id}:{reached}", s.households or 0)
+        for rule, status in s.followups:
+            add(area, place, FOLLOWUP, f"{s.campaign_id}:{rule}:{status}", 1)
+    return out
+
+
+def read_states(ids) -> list:
+    """``TaskState`` of these tasks as stored, with all their follow-ups (two queries)."""
+    from shequ.campaigns.models import FollowUp, VisitTask
+    from shequ.campaigns.signals import TaskState
+
+    followups: dict[int, list] = {}
+    for task_id, rule, status in (
+        FollowUp.objects.filter(task_id__in=ids).order_by().values_list("task_id", "rule", "status")
+    ):
+        followups.setdefault(task_id, []).append((rule, status))
+    return [
+        TaskState(
+            task_id=pk,
+            area_code=area,
+            dwelling_code=dwelling,
+            round_id=round_id,
+            campaign_id=campaign_id,
+            status=status,
+            households=households,
+            followups=tuple(followups.get(pk, ())),
+        )
+        for pk, area, dwelling, round_id, campaign_id, status, households in (
+            VisitTask.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(
+                "pk",
+                "area_code",
+                "dwelling__code",
+                "round_id",
+                "round__campaign_id",
+                "status",
+                "households",
+            )
+        )
+    ]
 
 
 class ScreeningProvider(Provider):
@@ -66,41 +133,16 @@ class ScreeningProvider(Provider):
         ):
             yield area, compound, None, FOLLOWUP, f"{campaign}:{rule}:{status}", n
 
-    def cells(self, as_of, tasks=()):
-        """The contribution of dwelling tasks (their status, households and follow-ups)."""
-        from shequ.campaigns.models import FollowUp, VisitTask
-
-        from ..rollups import Compounds
-
+    def cells(self, as_of, tasks=(), task_states=()):
+        """The contribution of dwelling tasks (their status, households and follow-ups):
+        ``tasks`` by id, read here (two queries), or ``task_states`` as the campaigns write
+        describes them (``campaigns.signals.TaskState``; no query). Both go through
+        ``task_cells``."""
+        states = list(task_states)
         ids = [t for t in tasks if t]
-        if not ids:
-            return {}
-        rows = list(
-            VisitTask.objects.filter(pk__in=ids).values_list(
-                "pk", "area_code", "dwelling__code", "round_id", "status", "households"
-            )
-        )
-        tree = Compounds([r[2] for r in rows])
-        final = _final()
-        out: dict = {}
-
-        def add(area, compound, key, dim, n):
-            cell = (area, compound, None, key, dim)
-            out[cell] = out.get(cell, 0) + n
-
-        where = {}
-        for pk, area, dwelling, round_id, status, households in rows:
-            compound = tree.compound_of(dwelling)
-            where[pk] = (area, compound)
-            add(area, compound, TASK, f"{round_id}:{status}", 1)
-            reached = "reached" if status in final else "unreached"
-            add(area, compound, HOUSEHOLDS, f"{round_id}:{reached}", households or 0)
-        for task_id, campaign, rule, status in FollowUp.objects.filter(task_id__in=ids).values_list(
-            "task_id", "campaign_id", "rule", "status"
-        ):
-            area, compound = where[task_id]
-            add(area, compound, FOLLOWUP, f"{campaign}:{rule}:{status}", 1)
-        return out
+        if ids:
+            states.extend(read_states(ids))
+        return task_cells(states)
 
     def present(self, v, ctx):
         from shequ.campaigns.models import FollowUpRule, TaskStatus
@@ -198,7 +240,7 @@ register(
         label=_("Screening"),
         keys=(TASK, HOUSEHOLDS, FOLLOWUP),
         snapshot_keys=(TASK, HOUSEHOLDS, FOLLOWUP),
-        tracks=("tasks",),
+        tracks=("tasks", "task_states"),
         indicators=[
             Indicator(
                 "scr.coverage",
