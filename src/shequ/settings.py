@@ -204,12 +204,13 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Shequ")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 SHEQU_2FA_PENDING_SECONDS = 300  # between a right password and the code
 
-# Sessions end after SESSION_IDLE_SECONDS without a request (the cookie is renewed on each
-# request) and, whatever the activity, SESSION_ABSOLUTE_SECONDS after sign-in.
+# Sessions end after SESSION_IDLE_SECONDS without a request and, whatever the activity,
+# SESSION_ABSOLUTE_SECONDS after sign-in (core/middleware.py: SessionTimeoutMiddleware keeps
+# both stamps and renews the session, its row and cookie, once a minute of activity at most).
 SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", str(10 * 3600)))
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # written when changed (see above)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)

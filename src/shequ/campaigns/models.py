@@ -333,6 +333,8 @@ class NewResident(CampaignModel):
         verbose_name = _("new resident found")
         verbose_name_plural = _("new residents found")
         ordering = ["-recorded_at", "id"]
+        # The keyed hashes: exact lookups only (core/fields.py).
+        indexes = [models.Index(fields=["id_number_hash"]), models.Index(fields=["phone_hash"])]
 
     def __str__(self) -> str:
         return self.name

@@ -202,8 +202,10 @@ def new_token() -> str:
 class Case(ScopedModel):
     perm_model = "case"
 
-    number = models.CharField(_("case number"), max_length=20, unique=True)
-    token = models.CharField(_("tracking token"), max_length=40, unique=True, default=new_token)
+    # Unique by Meta.constraints: looked up exactly only; unique=True would add, on
+    # PostgreSQL, a LIKE (varchar_pattern_ops) index beside each that every write pays for.
+    number = models.CharField(_("case number"), max_length=20)
+    token = models.CharField(_("tracking token"), max_length=40, default=new_token)
     title = models.CharField(_("title"), max_length=120)
     text = models.TextField(_("description"))
     category = models.ForeignKey(
@@ -270,6 +272,11 @@ class Case(ScopedModel):
 
     objects = CaseQuerySet.as_manager()
 
+    # Set by ``services.create_case`` on the case it saved: the timeline events written with it
+    # (all of them), so that what follows a new case (the dashboards' rollups) need not read
+    # them back. None on a case loaded or saved otherwise.
+    intake_events: list | None = None
+
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -288,6 +295,13 @@ class Case(ScopedModel):
                 fields=["state", "resolve_by"], include=["area_code"], name="cases_case_state_due"
             ),
             models.Index(fields=["area_code", "-created_at"]),
+            # The reporter's keyed hashes: exact lookups only (core/fields.py).
+            models.Index(fields=["reporter_phone_hash"]),
+            models.Index(fields=["reporter_email_hash"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="cases_case_number_key"),
+            models.UniqueConstraint(fields=["token"], name="cases_case_token_key"),
         ]
 
     def __str__(self) -> str:

@@ -11,12 +11,18 @@ database (a random nonce makes every ciphertext different): a lookup other than 
 (``pre_save``); writers that bypass ``save`` (``people.bulk.fast_insert``, the demo seeder's
 ``Writer``) call ``pre_save`` / ``hash_for`` too. ``QuerySet.update(id_number=...)`` does not
 recompute it: change personal fields through ``save``.
+
+Its index is declared in the model's ``Meta.indexes`` (``models.Index(fields=["id_number_hash"])``),
+not with ``db_index``: a hash is only ever looked up exactly, and on PostgreSQL ``db_index`` on a
+text column adds a second, ``varchar_pattern_ops`` index for ``LIKE`` that no query uses and
+every write pays for. A system check (``shequ.E001``/``E002``) holds every model to that.
 """
 
 from __future__ import annotations
 
 import json
 
+from django.core import checks
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.lookups import Exact, IsNull
@@ -100,7 +106,8 @@ class EncryptedJSONField(_Encrypted, models.TextField):
 
 
 class KeyedHashField(models.CharField):
-    """HMAC-SHA256 (SHEQU_HASH_KEY) of another field, for exact lookup; computed on save."""
+    """HMAC-SHA256 (SHEQU_HASH_KEY) of another field, for exact lookup; computed on save.
+    Index it in ``Meta.indexes`` (see the module)."""
 
     def __init__(self, *args, source: str, kind: str, **kwargs):
         self.source = source
@@ -109,7 +116,6 @@ class KeyedHashField(models.CharField):
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         kwargs.setdefault("editable", False)
-        kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
@@ -120,9 +126,36 @@ class KeyedHashField(models.CharField):
             if kwargs.get(key) == value:
                 del kwargs[key]
         kwargs.pop("editable", None)
-        if kwargs.get("db_index") is True:
-            del kwargs["db_index"]
         return name, path, args, kwargs
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        model = getattr(self, "model", None)
+        if model is None or model._meta.abstract:
+            return errors
+        where = f"{model._meta.label}.{self.name}"
+        if self.db_index or self.unique:
+            errors.append(
+                checks.Error(
+                    f"{where}: a keyed hash is looked up exactly; index it in Meta.indexes, not "
+                    "with db_index or unique (on PostgreSQL they add an unused LIKE index).",
+                    obj=self,
+                    id="shequ.E001",
+                )
+            )
+        elif not any(
+            index.fields and index.fields[0].lstrip("-") == self.name
+            for index in model._meta.indexes
+        ):
+            errors.append(
+                checks.Error(
+                    f"{where}: a keyed hash is for lookups: declare "
+                    f'models.Index(fields=["{self.name}"]) in Meta.indexes.',
+                    obj=self,
+                    id="shequ.E002",
+                )
+            )
+        return errors
 
     def hash_for(self, plain) -> str:
         return crypto.keyed_hash(self.kind, plain or "")

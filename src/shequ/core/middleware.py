@@ -28,17 +28,30 @@ class NoStorePersonalDataMiddleware:
 
 
 def mark_signed_in(sender, request, user, **kwargs):
-    """user_logged_in receiver: the absolute session timeout counts from this sign-in."""
-    request.session[SessionTimeoutMiddleware.KEY] = int(time.time())
+    """user_logged_in receiver: the absolute session timeout counts from this sign-in, the idle
+    one from now."""
+    now = int(time.time())
+    request.session[SessionTimeoutMiddleware.KEY] = now
+    request.session[SessionTimeoutMiddleware.ACTIVE_KEY] = now
 
 
 class SessionTimeoutMiddleware:
-    """End a session SESSION_ABSOLUTE_SECONDS after sign-in, however active it has been.
+    """End a signed-in session SESSION_IDLE_SECONDS after its last request and
+    SESSION_ABSOLUTE_SECONDS after sign-in, however active it has been.
 
-    The idle timeout is the cookie's own age (SESSION_COOKIE_AGE), renewed on every request.
+    Both times are stamps in the session, checked on every request. The last-activity stamp is
+    written only once it has moved by ``ACTIVITY_STEP`` seconds: a page view within a minute of
+    the last written stamp writes nothing (SESSION_SAVE_EVERY_REQUEST is off; the session row
+    used to be rewritten on every request). Writing the stamp saves the session, which also
+    renews the row's expiry and the cookie's age (SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS):
+    all three count from the written stamp. So a session ends SESSION_IDLE_SECONDS after its
+    last written activity: never later than that after its last request, at most
+    ``ACTIVITY_STEP`` seconds sooner.
     """
 
     KEY = "_shequ_signed_in_at"
+    ACTIVE_KEY = "_shequ_active_at"
+    ACTIVITY_STEP = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,8 +59,19 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            session = request.session
             now = int(time.time())
-            started = request.session.setdefault(self.KEY, now)
-            if now - started > settings.SESSION_ABSOLUTE_SECONDS:
+            started = session.get(self.KEY)
+            active = session.get(self.ACTIVE_KEY)
+            if started is None:  # signed in before the stamps existed
+                session[self.KEY] = started = now
+            if active is None:
+                session[self.ACTIVE_KEY] = active = now
+            if (
+                now - started > settings.SESSION_ABSOLUTE_SECONDS
+                or now - active > settings.SESSION_IDLE_SECONDS
+            ):
                 logout(request)
+            elif now - active >= self.ACTIVITY_STEP:
+                session[self.ACTIVE_KEY] = now  # saved (and the cookie renewed) on the way out
         return self.get_response(request)

@@ -79,8 +79,12 @@ def _after_delete(sender, instance, **kwargs):
 # --- cases: "after" on commit -----------------------------------------------------------
 # A case's workflow step saves the case first and writes its timeline event after, in the
 # same transaction; the rollups count the events. So the case's contribution is taken before
-# its first save in a transaction and again when the transaction commits.
+# its first save in a transaction and again when the transaction commits. A case taken in by
+# ``services.create_case`` and not saved again before the commit is not read back: its
+# "before" is empty, its "after" comes from the row as saved and the timeline the service
+# wrote with it (``Case.intake_events``), through the providers' ``cells_of``.
 
+# (case pk) -> (before, the on-commit callback or None, the new case's row or None)
 _pending: dict[tuple[str, int], tuple] = {}
 
 
@@ -90,36 +94,91 @@ def _still_queued(callback) -> bool:
     return any(item[1] is callback for item in connection.run_on_commit)
 
 
+def _saved_again(key) -> bool:
+    """Whether the case was saved before in this transaction (its callback still queued); if
+    so, it will be read back at the commit."""
+    found = _pending.get(key)
+    if found is None or not _still_queued(found[1]):
+        return False
+    if found[2] is not None:
+        _pending[key] = (found[0], found[1], None)
+    return True
+
+
 def _case_before(sender, instance, **kwargs):
     if kwargs.get("raw") or not instance.pk:
         return
     key = ("cases", instance.pk)
-    found = _pending.get(key)
-    if found is not None and _still_queued(found[1]):
-        return  # saved before in this transaction: the first "before" stands
-    _pending[key] = (rollups.contributions(cases=[instance.pk]), None)
+    if _saved_again(key):
+        return  # the first "before" stands
+    _pending[key] = (rollups.contributions(cases=[instance.pk]), None, None)
+
+
+def _new_case_row(instance) -> dict | None:
+    """The fields the providers count (``CASE_FIELDS``) of a case as just inserted, or None
+    when one of them is not at hand without a query (a related object not loaded)."""
+    from .providers.requests import CASE_FIELDS
+
+    row = {}
+    for name in CASE_FIELDS:
+        if name == "pk":
+            row[name] = instance.pk
+        elif "__" in name:
+            relation, attr = name.split("__", 1)
+            field = type(instance)._meta.get_field(relation)
+            if getattr(instance, field.attname) is None:
+                row[name] = None
+            elif field.is_cached(instance):
+                row[name] = getattr(getattr(instance, relation), attr)
+            else:
+                return None
+        else:
+            row[name] = getattr(instance, name)
+    return row
+
+
+def _new_case_contributions(row: dict, instance) -> dict | None:
+    """``rollups.contributions(cases=[pk])`` of a case just taken in, without reading it back;
+    None when it cannot be had exactly (no timeline from the service, or a provider that
+    cannot take rows)."""
+    from shequ.cases.models import EventKind
+
+    from .registry import providers as registered
+
+    events = instance.intake_events
+    providers = [p for p in registered() if "cases" in p.tracks]
+    if events is None or not all(hasattr(p, "cells_of") for p in providers):
+        return None
+    moves = [(e.move, e.at) for e in events if e.kind == EventKind.MOVE]
+    today = timezone.localdate()
+    return {p.module: p.cells_of(today, [row], {row["pk"]: moves}) for p in providers}
 
 
 def _case_after(sender, instance, created=False, **kwargs):
     if kwargs.get("raw"):
         return
     key = ("cases", instance.pk)
-    before, callback = _pending.get(key, ({}, None))
-    if callback is not None and _still_queued(callback):
+    if _saved_again(key):
         return
+    # A new case counted for nothing before (an entry left for its pk by a rolled-back
+    # transaction, where the database reuses ids, is not its "before").
+    before = {} if created else _pending.get(key, ({},))[0]
+    row = _new_case_row(instance) if created else None
     since = timezone.now()
 
     def apply_on_commit():
         # Merged with the process's other changes (``pending``, below): intake runs at tens
         # per second, each case changing cells on every level up to the city.
         entry = _pending.pop(key, None)
-        first = entry[0] if entry else before
-        after = rollups.contributions(cases=[key[1]])
+        first, new_row = (entry[0], entry[2]) if entry else (before, row)
+        after = _new_case_contributions(new_row, instance) if new_row is not None else None
+        if after is None:
+            after = rollups.contributions(cases=[key[1]])
         diff = rollups.difference(first, after)
         if diff:
             pending.add(since, diff)
 
-    _pending[key] = (before, apply_on_commit)
+    _pending[key] = (before, apply_on_commit, row)
     transaction.on_commit(apply_on_commit)
 
 
@@ -242,9 +301,28 @@ def _follow_tasks(task_ids):
         transaction.on_commit(lambda: pending.add(since, diff))
 
 
-def _tasks_changing(sender, task_ids, **kwargs):
-    """``campaigns.signals.tasks_changing``: follow the tasks through the write (the list may
-    grow inside it with tasks created there; it is read again at the end)."""
+@contextmanager
+def _follow_described(changes):
+    # A visit sync describes what each task was and became (``TaskState`` pairs, filled in
+    # during the write): the cells of both, no query.
+    since = timezone.now()
+    yield
+    if not changes:
+        return
+    before = rollups.contributions(task_states=[b for b, _a in changes])
+    after = rollups.contributions(task_states=[a for _b, a in changes])
+    diff = rollups.difference(before, after)
+    if diff:
+        transaction.on_commit(lambda: pending.add(since, diff))
+
+
+def _tasks_changing(sender, task_ids, changes=None, **kwargs):
+    """``campaigns.signals.tasks_changing``: follow the tasks through the write, from the
+    sender's description of it (``changes``) where it gives one; else by reading the tasks
+    before and after (the list may grow inside the write with tasks created there; it is
+    read again at the end)."""
+    if changes is not None:
+        return _follow_described(changes)
     return _follow_tasks(task_ids)
 
 

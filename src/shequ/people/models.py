@@ -72,6 +72,8 @@ class Person(ScopedModel):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         ordering = ["area_code", "id"]
+        # The keyed hashes: exact lookups only (core/fields.py).
+        indexes = [models.Index(fields=["id_number_hash"]), models.Index(fields=["phone_hash"])]
 
     def __str__(self) -> str:
         return self.name
@@ -257,7 +259,12 @@ class RawRecord(ScopedModel):
         verbose_name = _("raw record")
         verbose_name_plural = _("raw records")
         ordering = ["batch", "row"]
-        indexes = [models.Index(fields=["source", "record_id"])]
+        indexes = [
+            models.Index(fields=["source", "record_id"]),
+            # The keyed hashes: exact lookups only (core/fields.py).
+            models.Index(fields=["id_number_hash"]),
+            models.Index(fields=["phone_hash"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.record_id}"

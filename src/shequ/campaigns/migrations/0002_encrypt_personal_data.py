@@ -15,12 +15,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='newresident',
             name='id_number_hash',
-            field=shequ.core.fields.KeyedHashField(kind='id_number', source='id_number'),
+            field=shequ.core.fields.KeyedHashField(db_index=True, kind='id_number', source='id_number'),
         ),
         migrations.AddField(
             model_name='newresident',
             name='phone_hash',
-            field=shequ.core.fields.KeyedHashField(kind='phone', source='phone'),
+            field=shequ.core.fields.KeyedHashField(db_index=True, kind='phone', source='phone'),
         ),
         migrations.AlterField(
             model_name='newresident',

@@ -16,14 +16,14 @@ class Migration(migrations.Migration):
             model_name="case",
             name="reporter_email_hash",
             field=shequ.core.fields.KeyedHashField(
-                db_default="", kind="email", source="reporter_email"
+                db_default="", db_index=True, kind="email", source="reporter_email"
             ),
         ),
         migrations.AddField(
             model_name="case",
             name="reporter_phone_hash",
             field=shequ.core.fields.KeyedHashField(
-                db_default="", kind="phone", source="reporter_phone"
+                db_default="", db_index=True, kind="phone", source="reporter_phone"
             ),
         ),
         migrations.AlterField(

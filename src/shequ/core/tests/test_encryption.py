@@ -152,3 +152,62 @@ class TestSearch:
         codes = [client.post(self.url, {"phone": person.phone}).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         cache.clear()
+
+
+def test_keyed_hashes_have_one_plain_index_each():
+    """Hashes are looked up exactly: each has a plain index from Meta.indexes, and on
+    PostgreSQL no LIKE (pattern_ops) twin that every write would pay for."""
+    from shequ.core.fields import hash_fields
+
+    models_with_hashes = [m for m in apps.get_models() if hash_fields(m)]
+    assert {m._meta.label for m in models_with_hashes} >= {"people.Person", "cases.Case"}
+    with connection.cursor() as cursor:
+        for model in models_with_hashes:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            for field in hash_fields(model):
+                indexes = [
+                    (name, c)
+                    for name, c in constraints.items()
+                    if c["index"] and c["columns"] == [field.column]
+                ]
+                assert len(indexes) == 1, (model._meta.label, field.name, indexes)
+                assert not indexes[0][0].endswith("_like")
+                assert not indexes[0][1]["unique"]
+
+
+def test_a_keyed_hash_indexed_with_db_index_or_not_at_all_fails_the_check():
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from shequ.core.fields import KeyedHashField
+
+    with isolate_apps("shequ.core"):
+
+        class Twin(models.Model):  # noqa: DJ008
+            phone = models.CharField(max_length=20)
+            phone_hash = KeyedHashField(source="phone", kind="phone", db_index=True)
+
+            class Meta:
+                app_label = "core"
+
+        class Bare(models.Model):  # noqa: DJ008
+            phone = models.CharField(max_length=20)
+            phone_hash = KeyedHashField(source="phone", kind="phone")
+
+            class Meta:
+                app_label = "core"
+
+        class Right(models.Model):  # noqa: DJ008
+            phone = models.CharField(max_length=20)
+            phone_hash = KeyedHashField(source="phone", kind="phone")
+
+            class Meta:
+                app_label = "core"
+                indexes = [models.Index(fields=["phone_hash"], name="right_phone_hash")]
+
+        twin = Twin._meta.get_field("phone_hash").check()
+        bare = Bare._meta.get_field("phone_hash").check()
+        right = Right._meta.get_field("phone_hash").check()
+    assert [e.id for e in twin] == ["shequ.E001"] and "Twin.phone_hash" in twin[0].msg
+    assert [e.id for e in bare] == ["shequ.E002"] and "Meta.indexes" in bare[0].msg
+    assert right == []

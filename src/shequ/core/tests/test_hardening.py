@@ -1,6 +1,7 @@
 """Platform hardening: CSP without inline scripts, session timeouts, production deploy check."""
 
 import base64
+import datetime as dt
 import os
 import re
 import secrets
@@ -55,7 +56,6 @@ def test_api_docs_page_is_served_from_our_own_origin(client, make_user):
 def test_session_ends_after_idle_and_absolute_timeouts(client, make_user, city):
     user = make_user("sess", Role.CITY_OPERATOR, "5101")
     home = reverse("areas:area", kwargs={"code": "5101"})
-    assert settings.SESSION_SAVE_EVERY_REQUEST
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_SECONDS
     with time_machine.travel("2026-11-21 08:00 +0800", tick=False) as clock:
         client.force_login(user)
@@ -113,6 +113,49 @@ def test_session_ends_after_idle_time(client, make_user, city):
         clock.shift(settings.SESSION_IDLE_SECONDS - 60)
         assert client.get(home).status_code == 200  # activity renews the idle window
         clock.shift(settings.SESSION_IDLE_SECONDS + 1)
+        response = client.get(home)
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def _session_row(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_page_views_within_a_minute_do_not_rewrite_the_session(client, make_user, city):
+    user = make_user("quiet", Role.CITY_OPERATOR, "5101")
+    home = reverse("areas:area", kwargs={"code": "5101"})
+    with time_machine.travel("2026-11-21 08:00 +0800", tick=False) as clock:
+        client.force_login(user)
+        expires = _session_row(client).expire_date
+        clock.shift(30)
+        response = client.get(home)
+        assert response.status_code == 200
+        assert "sessionid" not in response.cookies  # nothing written, cookie not renewed
+        assert _session_row(client).expire_date == expires
+        clock.shift(31)  # a minute after the last written activity: renewed
+        response = client.get(home)
+        assert response.status_code == 200 and "sessionid" in response.cookies
+        assert response.cookies["sessionid"]["max-age"] == settings.SESSION_IDLE_SECONDS
+        assert _session_row(client).expire_date - expires == dt.timedelta(seconds=61)
+
+
+def test_idle_timeout_is_never_exceeded_between_written_activity(client, make_user, city):
+    """A request that wrote nothing does not extend the session: it ends SESSION_IDLE_SECONDS
+    after the last written activity (at most a minute before the idle time of the last
+    request), never later."""
+    user = make_user("idle2", Role.CITY_OPERATOR, "5101")
+    home = reverse("areas:area", kwargs={"code": "5101"})
+    with time_machine.travel("2026-11-21 08:00 +0800", tick=False) as clock:
+        client.force_login(user)
+        clock.shift(59)
+        assert client.get(home).status_code == 200  # not written
+        clock.shift(settings.SESSION_IDLE_SECONDS - 60)
+        assert client.get(home).status_code == 200  # a second before the idle time: still in
+        clock.shift(30)
+        assert client.get(home).status_code == 200  # not written
+        clock.shift(settings.SESSION_IDLE_SECONDS - 30)
         response = client.get(home)
         assert response.status_code == 302 and reverse("login") in response["Location"]
 

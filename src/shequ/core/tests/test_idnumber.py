@@ -3,11 +3,20 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shequ.core import idnumber
 from shequ.core.idnumber import IdNumberError, check_char, parse
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted in English; the project's default language is Chinese."""
+    with translation.override("en"):
+        yield
+
 
 # Check characters worked out by hand: sum of digit x weight (7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2),
 # modulo 11, then "10X98765432"[remainder].

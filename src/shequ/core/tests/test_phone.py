@@ -1,10 +1,18 @@
 """Phone numbers: mobiles and landlines in the many ways people write them."""
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shequ.core.phone import PhoneError, is_mobile, normalise
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted in English; the project's default language is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,22 @@ OVERDUE = "req.overdue"
 MONTHLY = (RECEIVED, DISPATCHED, RESPONDED, CLOSED, ON_TIME, RESOLVED, RATED, SATISFIED)
 COUNTED_OUTCOMES = ("resolved", "not_ours", "unresolvable")  # not duplicate/withdrawn/none
 HAPPY = ("satisfied", "basically")
+# What a case's contribution depends on: these fields and these moves of its timeline.
+CASE_FIELDS = (
+    "pk",
+    "area_code",
+    "place__code",
+    "department_id",
+    "category__code",
+    "created_at",
+    "state",
+    "outcome",
+    "satisfaction",
+    "respond_by",
+    "responded_at",
+    "resolve_by",
+)
+COUNTED_MOVES = ("dispatch", "close", "withdraw", "evaluate")
 
 
 def available() -> bool:
@@ -199,36 +215,26 @@ class RequestsProvider(Provider):
 
     def cells(self, as_of, cases=()):
         from shequ.cases.models import Case, CaseEvent, EventKind
-        from shequ.cases.workflow import OPEN_STATES, TIMED_STATES
-
-        from ..rollups import Compounds
 
         ids = [c for c in cases if c]
         if not ids:
             return {}
-        rows = list(
-            Case.objects.filter(pk__in=ids).values(
-                "pk",
-                "area_code",
-                "place__code",
-                "department_id",
-                "category__code",
-                "created_at",
-                "state",
-                "outcome",
-                "satisfaction",
-                "respond_by",
-                "responded_at",
-                "resolve_by",
-            )
-        )
+        rows = list(Case.objects.filter(pk__in=ids).values(*CASE_FIELDS))
         events: dict[int, list[tuple[str, dt.datetime]]] = {}
         for case_id, move, at in CaseEvent.objects.filter(
-            case_id__in=ids,
-            kind=EventKind.MOVE,
-            move__in=["dispatch", "close", "withdraw", "evaluate"],
+            case_id__in=ids, kind=EventKind.MOVE, move__in=COUNTED_MOVES
         ).values_list("case_id", "move", "at"):
             events.setdefault(case_id, []).append((move, at))
+        return self.cells_of(as_of, rows, events)
+
+    def cells_of(self, as_of, rows: list[dict], events: dict[int, list]) -> dict:
+        """The cells of cases given as rows (``CASE_FIELDS``) with the moves of their timelines
+        (``{pk: [(move, at)]}``; moves other than ``COUNTED_MOVES`` count for nothing): what
+        ``cells`` reads, handed in by a caller that has them at hand (a case just taken in)."""
+        from shequ.cases.workflow import OPEN_STATES, TIMED_STATES
+
+        from ..rollups import Compounds
+
         tree = Compounds([r["place__code"] for r in rows if r["place__code"]])
         lo = _aware(window_start(as_of))
         daily_lo = _aware(as_of - dt.timedelta(days=DAYS - 1))

@@ -290,3 +290,47 @@ def test_screening_counts_of_people_are_suppressed_for_roles_without_people(
     # handler sees no screening at all.
     handler = dashboard(make_user("dh", "department_handler", "5101"), area=street)
     assert indicator(handler, "scr.flagged") is None
+
+
+def test_cases_taken_in_are_counted_without_reading_them_back(city, committed):
+    """A case taken in (and not changed again before its commit) is counted from the row as
+    saved and the timeline the service wrote: the commit reads neither the case nor its
+    events, and the rollups equal a rebuild's. Auto-dispatched, dispatched by hand, without a
+    category, in a compound named by the address, with a late deadline."""
+    from shequ.areas.models import Place, PlaceKind
+    from shequ.cases import services
+    from shequ.cases.testing import build_matrix
+
+    build_matrix()
+    grid, other = city["grids"][0], city["grids"][-1]
+    compound = Place.objects.filter(kind=PlaceKind.COMPOUND, area_code=other.code).first()
+    with at(-24 * 40):
+        rollups.rebuild()
+    intakes = [
+        dict(text="小区门口垃圾堆放三天没人清运", lat=grid.lat, lng=grid.lng),  # ENV: auto
+        dict(text="路灯晚上不亮很危险", lat=other.lat, lng=other.lng),  # ROAD: by hand
+        dict(text="有人在这里反映一些情况", lat=grid.lat, lng=grid.lng),  # no category
+        dict(text="电梯坏了三天了老人下不了楼", address=compound.name),  # in a compound
+        dict(text="楼上漏水很严重", lat=other.lat, lng=other.lng, case_type="immediate"),
+    ]
+    for hours, intake in enumerate(intakes):
+        # The queries of the intake and of its on-commit callbacks (run as committed() ends).
+        with CaptureQueriesContext(connection) as queries, at(hours * 30), committed():
+            case = services.create_case(channel="web", **intake)
+        assert case.intake_events, "the service hands over the timeline it wrote"
+        commit_reads = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].startswith("SELECT") and "cases_case" in q["sql"]
+        ]
+        assert not commit_reads, commit_reads
+    assert {c.place_id is not None for c in services.Case.objects.all()} == {True, False}
+
+    def without_overdue(found):  # turns true by the passing of time (see above)
+        return {k: v for k, v in found.items() if k[1] != "req.overdue"}
+
+    with at(24 * 7):
+        kept = cells("req.")
+        assert ("5101", "req.received", dt.date(2026, 11, 30), "") in kept
+        rollups.rebuild(["requests"], as_of=rollups.snapshot_day("requests"))
+        assert without_overdue(cells("req.")) == without_overdue(kept)
