@@ -8,7 +8,7 @@ RESIDENTS ?= 20000
 SEED ?= 1
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint check schema serve clean bench-seed
+.PHONY: demo test install lint check schema serve clean bench-seed bench-tools
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Shequ needs Python >= 3.11"'
@@ -55,6 +55,11 @@ serve: install
 	$(BIN)/shequ run_huey --workers 2 & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn shequ.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4
+
+## make bench-tools: what the load benchmarks need besides Python (wrk, a load generator in C)
+bench-tools: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 
 bench-seed: install
 	$(BIN)/python bench/seed.py

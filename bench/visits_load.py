@@ -7,16 +7,18 @@
 A scratch database ``bench_visits`` is created on the server of ``DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/postgres), migrated and seeded with the demo city (its
 campaign: a community of ~1,350 dwellings in round 2), then dropped (unless ``--keep``).
-gunicorn serves the app (``--workers`` processes x ``--threads`` threads; ``bench/_server.py``);
-client threads in this process post visits with token authentication over keep-alive
-connections, each request a batch of ``--batch`` visits (1 = one phone sending one visit), each
-visit a new UUID on a random task of the open round, with the full form answered. The
-dashboards' rollups follow every visit (their pending changes are applied each second).
+gunicorn serves the app (``--workers`` processes x ``--threads`` threads; ``bench/_server.py``).
+The load comes from wrk (``apt-get install wrk``; ``make bench-tools``), a load generator
+written in C, so that the client takes little of the cores the server needs: ``bench/visits.lua``
+posts visits with token authentication over keep-alive connections, each request a batch of
+``--batch`` visits (1 = one phone sending one visit), each visit a new UUID on a random task of
+the open round, with the full form answered. The dashboards' rollups follow every visit (their
+pending changes are applied each second).
 
 Client and server share the machine's cores (and whatever else runs on it): besides the rate,
-the server's CPU per request (gunicorn's processes and the database's backends) is printed, and
-what rate that CPU cost allows on the machine's cores. Printed too: latency percentiles, and
-that every visit sent was stored exactly once.
+the server's CPU per request (gunicorn's processes and the database's backends) and the
+client's are printed, and what rate that CPU cost allows on the machine's cores. Printed too:
+latency percentiles, and that every visit answered ``created`` was stored exactly once.
 """
 
 from __future__ import annotations
@@ -26,16 +28,22 @@ import http.client
 import json
 import os
 import platform
-import random
-import statistics
+import resource
+import secrets
+import shutil
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 from _server import Gunicorn, ScratchDatabase, load_average, server_cpu
 
+WRK = shutil.which("wrk")
+LUA = Path(__file__).with_name("visits.lua")
+SYNC = "/api/v1/campaign-visits/sync/"
 SCRATCH_DB = "bench_visits"
 TARGET = 200  # visits/s (issue 6)
 ANSWERS = {
@@ -59,54 +67,69 @@ SETUP = (
 )
 
 
-def client(port, token, tasks, batch, stop_at, latencies, sent, errors, seed):
-    rng = random.Random(seed)
+def warm_up(port, token, task) -> None:
+    """One request per worker thread before the run (each worker imports lazily)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-    while time.monotonic() < stop_at:
-        visits = [
-            {
-                "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "task": rng.choice(tasks),
-                "outcome": "visited",
-                "answers": ANSWERS,
-                "visited_at": VISITED_AT,
-            }
-            for _ in range(batch)
-        ]
-        body = json.dumps({"visits": visits})
-        t0 = time.perf_counter()
-        try:
-            conn.request("POST", "/api/v1/campaign-visits/sync/", body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-        except (OSError, http.client.HTTPException):
-            errors.append("connection")
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            continue
-        latencies.append(time.perf_counter() - t0)
+    for _ in range(8):
+        visit = {"uuid": str(uuid.uuid4()), "task": task, "outcome": "visited",
+                 "answers": ANSWERS, "visited_at": VISITED_AT}  # fmt: skip
+        conn.request("POST", SYNC, body=json.dumps({"visits": [visit]}), headers=headers)
+        response = conn.getresponse()
+        response.read()
         if response.status != 200:
-            errors.append(response.status)
-            continue
-        results = json.loads(payload)["results"]
-        if any(r["status"] != "created" for r in results):
-            errors.append("not created")
-        sent.extend(v["uuid"] for v in visits)
+            raise SystemExit(f"warm-up request answered {response.status}")
+
+
+def run_wrk(port, token, tasks, args, run: str) -> tuple[dict, float]:
+    """Run wrk with visits.lua; its RESULT line, and the CPU seconds wrk used. Every visit
+    UUID of the run starts with ``run`` (8 hex digits)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(map(str, tasks)))
+    env = {
+        **os.environ,
+        "VISITS_TOKEN": token,
+        "VISITS_TASKS": f.name,
+        "VISITS_BATCH": str(args.batch),
+        "VISITS_RUN": run,
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(
+            [
+                *(WRK, "-t", str(args.client_threads), "-c", str(args.clients)),
+                *("-d", f"{round(args.seconds)}s", "--timeout", "30s", "-s", str(LUA)),
+                f"http://127.0.0.1:{port}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(f.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT ")), cpu
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="wrk's connections")
+    parser.add_argument("--client-threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--batch", type=int, default=1, help="visits per request")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="per gunicorn worker")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--residents", type=int, default=5000, help="of the demo city")
     parser.add_argument("--database", default=SCRATCH_DB, help="the scratch database's name")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
     args = parser.parse_args()
+    if not WRK:
+        parser.error("wrk is not installed: apt-get install wrk (or: make bench-tools)")
 
     db = ScratchDatabase(args.database)
     try:
@@ -119,36 +142,17 @@ def main() -> int:
         data = db.shell_json(SETUP)
         token, tasks = data["token"], data["tasks"]
         with Gunicorn(db.env(), workers=args.workers, threads=args.threads, port=args.port) as srv:
-            # One request first (each worker imports lazily), not counted.
-            base = random.SystemRandom().getrandbits(64)  # new UUIDs on every run (--reuse)
-            client(srv.port, token, tasks, 1, time.monotonic() + 1, [], [], [], base - 1)
+            warm_up(srv.port, token, tasks[0])
             with psycopg.connect(db.url) as conn:
                 stored_before = conn.execute("SELECT count(*) FROM campaigns_visit").fetchone()[0]
             load = load_average()
-            latencies: list[float] = []
-            sent: list[str] = []
-            errors: list = []
             before = server_cpu(srv, db)
-            client0 = time.process_time()
-            stop_at = time.monotonic() + args.seconds
-            threads = [
-                threading.Thread(
-                    target=client,
-                    args=(srv.port, token, tasks, args.batch, stop_at, latencies, sent, errors),
-                    kwargs={"seed": base + i},
-                )
-                for i in range(args.clients)
-            ]
-            t0 = time.monotonic()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.monotonic() - t0
+            run = secrets.token_hex(4)
+            result, client_cpu = run_wrk(srv.port, token, tasks, args, run)
             time.sleep(1.5)  # the rollups' pending changes (applied each second) count too
             spent = server_cpu(srv, db) - before
-            client_cpu = time.process_time() - client0
-            if errors:
+            failed = result["failed"] + result["socket_errors"]
+            if failed:
                 print(f"server log {srv.log}, its end:\n{srv.log_tail()}")
             description = srv.description
         with psycopg.connect(db.url) as conn:
@@ -156,41 +160,54 @@ def main() -> int:
                 "SELECT count(*), count(DISTINCT uuid) FROM campaigns_visit"
             ).fetchone()
             stored = conn.execute(
-                "SELECT count(*) FROM campaigns_visit WHERE uuid = ANY(%s::uuid[])", (sent,)
+                "SELECT count(*) FROM campaigns_visit WHERE uuid::text LIKE %s", (f"{run}-%",)
             ).fetchone()[0]
         version = db.server_version()
-        lat = sorted(latencies)
-        pct = lambda p: 1000 * lat[min(len(lat) - 1, int(p * len(lat)))]  # noqa: E731
-        rate = len(sent) / elapsed
-        per_request = (spent.app + spent.db) / len(lat) if lat else 0
+        requests = result["requests"]
+        elapsed = result["seconds"]
+        created = result["created"]
+        rate = created / elapsed
         cores = os.cpu_count() or 1
         print(
             f"\nConditions: Python {platform.python_version()}, {cores} cores shared by client "
             f"and server (and other users of the machine: {load} before the run); PostgreSQL "
-            f"{version} on 127.0.0.1; {description}; {args.clients} client threads in this "
-            f"process, keep-alive, token auth; {args.batch} visit(s) per request; "
-            f"{len(tasks):,} open tasks; {args.seconds:.0f} s"
+            f"{version} on 127.0.0.1; {description}; wrk {args.client_threads} threads x "
+            f"{args.clients} keep-alive connections (closed loop), token auth; {args.batch} "
+            f"visit(s) per request; {len(tasks):,} open tasks; {args.seconds:.0f} s"
         )
-        print(f"  requests            {len(lat):8,}  ({len(lat) / elapsed:,.0f}/s)")
-        print(f"  visits submitted    {len(sent):8,}  ({rate:,.0f}/s; target {TARGET}/s)")
-        if lat:
-            print(
-                f"  latency ms          p50 {pct(0.5):.0f}  p95 {pct(0.95):.0f}  "
-                f"p99 {pct(0.99):.0f}  mean {1000 * statistics.mean(lat):.0f}"
-            )
-            print(f"  {spent.per_request(len(lat))}; client {1000 * client_cpu / len(lat):.1f} ms")
+        print(f"  requests            {requests:8,}  ({requests / elapsed:,.0f}/s)")
+        print(f"  visits stored       {created:8,}  ({rate:,.0f}/s; target {TARGET}/s)")
+        print(
+            f"  latency ms          p50 {result['p50']:.0f}  p95 {result['p95']:.0f}  "
+            f"p99 {result['p99']:.0f}  mean {result['mean']:.0f}"
+        )
+        if requests:
+            per_request = (spent.app + spent.db) / requests
+            client_ms = 1000 * client_cpu / requests
+            print(f"  {spent.per_request(requests)}; client (wrk) {client_ms:.2f} ms")
             print(
                 f"  capacity            {cores} cores / (server + client CPU per request) = "
-                f"{cores / (per_request + client_cpu / len(lat)):,.0f} requests/s if nothing "
+                f"{cores / (per_request + client_cpu / requests):,.0f} requests/s if nothing "
                 f"else ran on the machine"
             )
-        print(f"  errors              {len(errors)}")
+        print(
+            f"  errors              {result['failed']} answers other than 200, "
+            f"{result['socket_errors']} socket errors, {result['refused']} visits not created"
+        )
         new = rows - stored_before
         print(
-            f"  stored              {stored:,} of the {len(sent):,} sent; {new:,} new rows, "
-            f"{distinct:,} distinct UUIDs in {rows:,} rows"
+            f"  stored              {stored:,} of this run (the {created:,} answered created, "
+            f"and those in flight when wrk stopped); {new:,} new rows, {distinct:,} distinct "
+            f"UUIDs in {rows:,} rows"
         )
-        ok = rate >= TARGET and not errors and stored == len(sent) == new and rows == distinct
+        ok = (
+            rate >= TARGET
+            and not failed
+            and not result["refused"]
+            and created <= stored <= created + args.clients * args.batch
+            and stored == new
+            and rows == distinct
+        )
         print(f"  result              {'OK' if ok else 'MISSED'}")
         return 0 if ok else 1
     finally:

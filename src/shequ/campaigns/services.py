@@ -504,8 +504,8 @@ def _item_errors(item, tasks, residents_of, now) -> dict | None:
 
 
 class _Task:
-    """What storing a visit needs of its task (one row: the task, its round, form and
-    campaign, and the user's team in the campaign)."""
+    """What storing a visit needs of its task (one row: the task as it is, locked, with its
+    dwelling's code, its round, form and campaign, and the user's team in the campaign)."""
 
     # The row's columns, in the order of ``_tasks_for``'s query.
     COLUMNS = (
@@ -520,6 +520,9 @@ class _Task:
         "campaign_id",
         "round_number",
         "retain_days",
+        "status",
+        "households",
+        "dwelling_code",
         "my_team",
     )
     __slots__ = COLUMNS
@@ -534,26 +537,37 @@ def _task_sql() -> str:
     query than the database to answer it, on every visit)."""
     q = connection.ops.quote_name
     t, r, f, c = (q(m._meta.db_table) for m in (VisitTask, Round, FormVersion, Campaign))
-    m, tm = q(TeamMember._meta.db_table), q(Team._meta.db_table)
-    return (
+    m, tm, p = q(TeamMember._meta.db_table), q(Team._meta.db_table), q(Place._meta.db_table)
+    sql = (
         f"SELECT {t}.{q('id')}, {t}.{q('round_id')}, {t}.{q('dwelling_id')}, "
         f"{t}.{q('area_code')}, {t}.{q('team_id')}, {r}.{q('closed_at')}, {r}.{q('form_id')}, "
         f"{f}.{q('schema')}, {r}.{q('campaign_id')}, {r}.{q('number')}, "
-        f"{c}.{q('retain_days')}, "
+        f"{c}.{q('retain_days')}, {t}.{q('status')}, {t}.{q('households')}, {p}.{q('code')}, "
         f"(SELECT {m}.{q('team_id')} FROM {m} INNER JOIN {tm} ON {tm}.{q('id')} = "
         f"{m}.{q('team_id')} WHERE {m}.{q('user_id')} = %s AND {tm}.{q('campaign_id')} = "
         f"{r}.{q('campaign_id')} ORDER BY {m}.{q('team_id')} LIMIT 1) "
         f"FROM {t} INNER JOIN {r} ON {r}.{q('id')} = {t}.{q('round_id')} "
         f"INNER JOIN {f} ON {f}.{q('id')} = {r}.{q('form_id')} "
         f"INNER JOIN {c} ON {c}.{q('id')} = {r}.{q('campaign_id')} "
-        f"WHERE {t}.{q('id')} IN (%s)"
+        f"INNER JOIN {p} ON {p}.{q('id')} = {t}.{q('dwelling_id')} "
+        f"WHERE {t}.{q('id')} IN (%s) ORDER BY {t}.{q('id')}"
     )
+    if connection.features.has_select_for_no_key_update:
+        # The lock the visit's UPDATE of the task takes anyway (NO KEY: the visits' and
+        # follow-ups' foreign keys to the task, checked at commit, are not blocked by it).
+        sql += f" FOR NO KEY UPDATE OF {t}"
+    elif connection.features.has_select_for_update_of:
+        sql += f" FOR UPDATE OF {t}"
+    return sql
 
 
 def _tasks_for(user, task_ids) -> dict[int, _Task]:
     """{id: task} of these tasks within the user's scope for visits: which ones, decided by
     ``for_user`` (the one choke point, as a subquery); what they need, by one query written
-    out around it."""
+    out around it. Called inside the sync's transaction: the rows are locked (``SELECT … FOR
+    NO KEY UPDATE`` on PostgreSQL, in id order; SQLite lets one transaction write at a time),
+    so a concurrent sync of the same task waits, and the status read here is the one this
+    sync's UPDATE replaces (the dashboards are told both, ``_describe``)."""
     allowed = (
         VisitTask.objects.for_user(user, "visit")
         .filter(pk__in=sorted(task_ids))
@@ -579,7 +593,8 @@ def _tasks_for(user, task_ids) -> dict[int, _Task]:
 def sync_visits(user, items: list[dict]) -> list[dict]:
     """Store a batch of visits queued on a phone. Idempotent on each visit's client UUID: a
     visit already stored (or twice in the batch) is answered ``duplicate`` and changes
-    nothing. Each visit is stored or refused on its own; the stored ones in one transaction.
+    nothing. Each visit is stored or refused on its own; all in one transaction, which reads
+    (and locks) the tasks first.
 
     Returns one ``{"uuid", "status": created|duplicate|invalid, "errors"?}`` per item.
 
@@ -600,6 +615,11 @@ def sync_visits(user, items: list[dict]) -> list[dict]:
     task_ids = {
         _whole(item.get("task")) for item, u in zip(items, uuids, strict=True) if u is not None
     } - {None}
+    with transaction.atomic():
+        return _sync(user, items, uuids, task_ids, now)
+
+
+def _sync(user, items, uuids, task_ids, now) -> list[dict]:
     tasks = _tasks_for(user, task_ids) if task_ids else {}
     # Known residents, to check the ones a visit confirms and to apply the rules on ages.
     confirming = {
@@ -653,8 +673,7 @@ def sync_visits(user, items: list[dict]) -> list[dict]:
     return results
 
 
-@transaction.atomic
-def _store(user, accepted, residents_of) -> set[str]:
+def _store(user, accepted, residents_of) -> set[str]:  # inside sync_visits' transaction
     # The tasks' outcomes and follow-ups change: those who follow them (the dashboards'
     # rollups) are told, inside this transaction, what each task was and became (the write
     # reads it anyway), so they need not read the tasks before and after.
@@ -776,8 +795,12 @@ def _write_visits(user, accepted, residents_of, write) -> set[str]:
         task = c["task"]
         if task.pk not in latest or c["visited_at"] > latest[task.pk][0]:
             latest[task.pk] = (c["visited_at"], c["outcome"], c["revisit_on"])
-    # The tasks as they were (locked until the transaction ends), for ``write.describe``.
-    was = _lock_tasks(sorted(latest))
+    # The tasks as they were (read and locked by ``_tasks_for``), for ``write.describe``.
+    task_of = {c["task"].pk: c["task"] for _u, c in accepted}
+    was = {
+        pk: (t.status, t.area_code, t.households, t.dwelling_code)
+        for pk, t in ((pk, task_of[pk]) for pk in sorted(latest))
+    }
     updated = _update_tasks(latest)
 
     findings, follow_ups = [], []
@@ -823,39 +846,11 @@ def _write_visits(user, accepted, residents_of, write) -> set[str]:
             )
     NewResident.objects.bulk_create(findings, batch_size=500)
     FollowUp.objects.bulk_create(follow_ups, batch_size=500)
-    _describe(
-        write, was, updated, latest, {c["task"].pk: c["task"] for _u, c in accepted}, follow_ups
-    )
+    _describe(write, was, updated, latest, task_of, follow_ups)
     cases = [f for f in follow_ups if f.rule in followup.CASE_RULES]
     if cases:
         raise_cases(user, cases)
     return {str(u) for u in stored}
-
-
-def _lock_tasks(ids) -> dict[int, tuple]:
-    """{id: (status, area_code, households, dwelling code)} of these tasks as they are now,
-    locked (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL: a concurrent sync of the same task
-    waits for this transaction, so the status read is the one the UPDATE replaces; SQLite lets
-    one transaction write at a time). One query."""
-    if not ids:
-        return {}
-    q = connection.ops.quote_name
-    t, p = q(VisitTask._meta.db_table), q(Place._meta.db_table)
-    sql = (
-        f"SELECT {t}.{q('id')}, {t}.{q('status')}, {t}.{q('area_code')}, "
-        f"{t}.{q('households')}, {p}.{q('code')} FROM {t} INNER JOIN {p} ON "
-        f"{p}.{q('id')} = {t}.{q('dwelling_id')} WHERE {t}.{q('id')} IN "
-        f"({', '.join(['%s'] * len(ids))}) ORDER BY {t}.{q('id')}"
-    )
-    if connection.features.has_select_for_no_key_update:
-        # The lock the UPDATE takes anyway (NO KEY: the visits' and follow-ups' foreign keys
-        # to the task, checked at commit, are not blocked by it).
-        sql += f" FOR NO KEY UPDATE OF {t}"
-    elif connection.features.has_select_for_update_of:
-        sql += f" FOR UPDATE OF {t}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(ids))
-        return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
 def _describe(write, was, updated, latest, tasks, follow_ups) -> None:

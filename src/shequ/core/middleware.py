@@ -1,5 +1,9 @@
 import time
+from dataclasses import asdict
 
+import csp.middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth import logout
 
@@ -75,3 +79,48 @@ class SessionTimeoutMiddleware:
             elif now - active >= self.ACTIVITY_STEP:
                 session[self.ACTIVE_KEY] = now  # saved (and the cookie renewed) on the way out
         return self.get_response(request)
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the policy of the settings built once per process.
+
+    django-csp builds the header from the settings on every response (twice: the policy and
+    its report-only twin). Ours is the same for every response unless a view overrides it
+    (``csp.decorators``) or a template asks for a nonce; those responses are built as
+    django-csp builds them, the rest get the header built once.
+    """
+
+    _OVERRIDES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro",
+                  "_csp_update_ro", "_csp_replace_ro", "_csp_exempt", "_csp_exempt_ro")  # fmt: skip
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self._headers: list[tuple[str, str]] | None = None
+
+    def _settings_headers(self, request, response) -> list[tuple[str, str]]:
+        if self._headers is None:
+            headers = []
+            for header, report_only in ((HEADER, False), (HEADER_REPORT_ONLY, True)):
+                parts = self.get_policy_parts(request, response, report_only=report_only)
+                policy = build_policy(**asdict(parts), report_only=report_only)
+                if policy:
+                    headers.append((header, policy))
+            self._headers = headers
+        return self._headers
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) for name in self._OVERRIDES
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response
+        for header, policy in self._settings_headers(request, response):
+            config = settings.CONTENT_SECURITY_POLICY if header == HEADER else (
+                getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {})  # fmt: skip
+            excluded = tuple((config or {}).get("EXCLUDE_URL_PREFIXES") or ())
+            if header not in response and not request.path_info.startswith(excluded):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error.
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response

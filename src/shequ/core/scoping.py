@@ -18,6 +18,11 @@ def assignments(user) -> list[tuple[str, str]]:
     return cached
 
 
+def remember_assignments(user, pairs: list[tuple[str, str]]) -> None:
+    """Give the user object its (role, area_code) pairs, read with the user (one query)."""
+    setattr(user, _CACHE_ATTR, list(pairs))
+
+
 def forget_assignments(user) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)

@@ -139,13 +139,13 @@ class TestSyncCost:
             task = campaign.rounds.get(number=1).tasks.order_by("id").first()
             costs.append(self.sync_queries(token, task))
         assert len(costs[0]) == len(costs[1]), costs
-        # Token and user; role assignments; the task in scope (for_user, as a subquery) with
-        # its round, form and the user's team; the visit (INSERT … RETURNING its id); the task
-        # as it was (locked); its outcome; the follow-up (a fever). The dashboards take the
-        # change from what the write tells them: no query of theirs. And the transaction (a
-        # savepoint in tests).
+        # Token, user and role assignments (one query); the task in scope (for_user, as a
+        # subquery), locked as it is, with its dwelling, round, form and the user's team; the
+        # visit (INSERT … RETURNING its id); the task's outcome; the follow-up (a fever). The
+        # dashboards take the change from what the write tells them: no query of theirs. And
+        # the transaction (a savepoint in tests).
         statements = [q for q in costs[0] if not q.startswith(("SAVEPOINT", "RELEASE"))]
-        assert len(statements) == 7, "\n".join(statements)
+        assert len(statements) == 5, "\n".join(statements)
         # Residents confirmed at the door: one query more, for the dwelling's residents.
         task = small.rounds.get().tasks.order_by("id")[1]
         person = Person.objects.filter(dwelling=task.dwelling).first()

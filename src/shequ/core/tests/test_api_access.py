@@ -276,6 +276,47 @@ class TestToken:
         client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
         assert client.get("/api/v1/persons/").status_code == 401
 
+    def test_a_token_request_reads_token_user_and_roles_in_one_query(self, city, make_user):
+        user = make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
+        token = Token.objects.create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/v1/persons/{city['persons'][0].pk}/")
+        assert response.status_code == 200
+        assert response.wsgi_request.user == user
+        assert response.wsgi_request.auth.key == token.key
+        assert response.wsgi_request.auth.created == token.created  # a datetime on both DBs
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert sum("authtoken_token" in s for s in sql) == 1, sql
+        assert not any(s.lstrip().startswith("SELECT") and "core_roleassignment" in s
+                       and "authtoken_token" not in s for s in sql), sql  # fmt: skip
+
+    def test_token_answers_follow_the_database_on_the_next_request(self, city, make_user):
+        """Nothing is kept between requests: a role, a deactivation or a deleted token counts
+        on the very next request."""
+        user = make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
+        token = Token.objects.create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        assert client.get("/api/v1/persons/").data["count"] == 4
+        user.assignments.all().delete()
+        assert client.get("/api/v1/persons/").status_code == 403  # no role: no scope
+        user.assignments.create(role=Role.GRID_WORKER, area_code=city["grids"][0].code)
+        assert client.get("/api/v1/persons/").data["count"] == 4
+        user.is_active = False
+        user.save()
+        response = client.get("/api/v1/persons/")
+        assert response.status_code == 401
+        assert str(response.data["detail"]) == "用户未激活或已删除。"  # zh-Hans by default
+        user.is_active = True
+        user.save()
+        token.delete()
+        response = client.get("/api/v1/persons/")
+        assert response.status_code == 401
+        assert str(response.data["detail"]) == "认证令牌无效。"
+        assert response["WWW-Authenticate"] == "Token"
+
     def test_session_authentication_works_too(self, city, make_user):
         user = make_user("gw", Role.GRID_WORKER, city["grids"][0].code)
         client = APIClient()
