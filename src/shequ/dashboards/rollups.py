@@ -17,13 +17,12 @@ import datetime as dt
 import io
 import logging
 import time
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.functions import Greatest, Substr
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from shequ.areas.models import Area, Place, PlaceKind
@@ -73,16 +72,14 @@ class Compounds:
     prefixes (instead of loading every compound as ``Tree`` does)."""
 
     def __init__(self, place_codes):
-        prefixes = {c[:n] for c in place_codes if c for n in range(1, len(c) + 1)}
-        self.compounds = (
-            set(
-                Place.objects.filter(kind=PlaceKind.COMPOUND, code__in=prefixes).values_list(
-                    "code", flat=True
-                )
+        prefixes = sorted({c[:n] for c in place_codes if c for n in range(1, len(c) + 1)})
+        self.compounds = set()
+        for i in range(0, len(prefixes), 5000):  # within SQLite's limit of query parameters
+            self.compounds.update(
+                Place.objects.filter(
+                    kind=PlaceKind.COMPOUND, code__in=prefixes[i : i + 5000]
+                ).values_list("code", flat=True)
             )
-            if prefixes
-            else set()
-        )
 
     def compound_of(self, place_code: str | None) -> str:
         if not place_code:
@@ -262,44 +259,79 @@ def apply(diff: dict[str, dict]) -> int:
 
     A cell's compound may be given as the code of a place inside it (a dwelling's, as the
     screening provider does to save a query): it counts for the compound that place lies in,
-    if any."""
+    if any.
+
+    A few queries whatever the size of the city or of the difference (up to 500 cells per
+    statement): the levels of the areas the cells lie in (their code prefixes), the compounds
+    among the places' code prefixes, a module's snapshot day if a cell of a snapshot indicator
+    has none, then one upsert per kind of change
+    (``INSERT … ON CONFLICT (area_code, key, day, dim) DO UPDATE SET value = value + new``, or
+    the greater of the two), its rows in a fixed order so that concurrent flushes lock them in
+    the same order."""
     if not diff:
         return 0
-    tree = Tree()
-    changed = 0
+    area_codes = {cell[0] for cells in diff.values() for cell in cells if cell[0]}
+    prefixes = sorted({code[:n] for code in area_codes for n in range(1, len(code) + 1)})
+    levels = {}
+    for i in range(0, len(prefixes), 5000):  # within SQLite's limit of query parameters
+        chunk = prefixes[i : i + 5000]
+        levels.update(Area.objects.filter(code__in=chunk).values_list("code", "level"))
+    compounds = Compounds({cell[1] for cells in diff.values() for cell in cells if cell[1]})
+    chains: dict[str, list[tuple[str, str]]] = {}
+    merged: dict[tuple, list] = {}
+    for module, cells in diff.items():
+        snap = None  # the module's snapshot day, read for the first cell without a day
+        for (area_code, compound, day, key, dim), (op, value) in cells.items():
+            if day is None:
+                day = snap = snap or snapshot_day(module)
+            targets = chains.get(area_code)
+            if targets is None:
+                targets = chains[area_code] = [
+                    (area_code[:n], levels[area_code[:n]])
+                    for n in range(1, len(area_code) + 1)
+                    if area_code[:n] in levels
+                ]
+            compound = compounds.compound_of(compound)  # a place code: its compound
+            for code, level in [*targets, (compound, COMPOUND)] if compound else targets:
+                slot = merged.setdefault((code, key, day, dim), [level, op, 0])
+                if op == "max":
+                    slot[1], slot[2] = "max", max(slot[2], value)
+                else:
+                    slot[2] += value
+    rows = {"add": [], "max": []}
+    for cell in sorted(merged):
+        level, op, value = merged[cell]
+        if op == "max" or value:
+            rows[op].append((cell, level, value))
     with transaction.atomic():
-        for module, cells in diff.items():
-            provider = registry.get(module)
-            snap = snapshot_day(module)
-            merged: dict = defaultdict(lambda: ["add", 0])
-            for (area_code, compound, day, key, dim), (op, value) in cells.items():
-                targets = tree.chain(area_code) if area_code else []
-                if compound and compound not in tree.compounds:
-                    compound = tree.compound_of(compound)  # a place code: its compound
-                if compound:
-                    targets = [*targets, (compound, COMPOUND)]
-                for code, level in targets:
-                    slot = merged[(code, level, day or snap, key, dim)]
-                    if op == "max":
-                        slot[0], slot[1] = "max", max(slot[1], value)
-                    else:
-                        slot[1] += value
-            for (code, level, day, key, dim), (op, value) in merged.items():
-                if op == "add" and not value:
-                    continue
-                rows = Rollup.objects.filter(area_code=code, key=key, day=day, dim=dim)
-                expr = Greatest(F("value"), value) if op == "max" else F("value") + value
-                if not rows.update(value=expr):
-                    try:
-                        with transaction.atomic():
-                            Rollup.objects.create(
-                                area_code=code, level=level, day=day, key=key, dim=dim, value=value
-                            )
-                    except IntegrityError:  # created meanwhile by a concurrent change
-                        rows.update(value=expr)
-                changed += 1
-            del provider
-    return changed
+        for op, items in rows.items():
+            for start in range(0, len(items), 500):
+                _upsert(items[start : start + 500], op)
+    return len(rows["add"]) + len(rows["max"])
+
+
+def _upsert(items: list[tuple], op: str) -> None:
+    """Add to (``op`` "add") or raise to (``"max"``) the cells' values, creating missing cells."""
+    q = connection.ops.quote_name
+    table = q(Rollup._meta.db_table)
+    value = q("value")
+    if op == "max":
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        new = f"{greatest}({table}.{value}, EXCLUDED.{value})"
+    else:
+        new = f"{table}.{value} + EXCLUDED.{value}"
+    columns = ("area_code", "level", "day", "key", "dim", "value")
+    params: list = []
+    for (code, key, day, dim), level, amount in items:
+        params += [code, level, connection.ops.adapt_datefield_value(day), key, dim, amount]
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES "
+        f"{', '.join([one] * len(items))} ON CONFLICT ({q('area_code')}, {q('key')}, "
+        f"{q('day')}, {q('dim')}) DO UPDATE SET {value} = {new}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @contextmanager

@@ -252,3 +252,56 @@ def test_rebuild_command(city, capsys):
         call_command("rebuild_rollups", "--module", "nope")
     with pytest.raises(CommandError, match="not a date"):
         call_command("rebuild_rollups", "--as-of", "2026-13-01")
+
+
+def test_apply_adds_and_raises_cells_of_every_level_in_a_few_statements(city):
+    """``apply`` adds a flow's change and keeps a maximum's greater value, on every level up
+    to the city and on the compound a place lies in, creating the cells it lacks; its number
+    of statements does not grow with the cells."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dwelling = city["dwellings"][0]
+    compound = compound_of(dwelling.code)
+    assert compound
+    grid = dwelling.area_code
+    day = dt.date(2026, 5, 1)
+    chain = [c for c in Area.objects.values_list("code", flat=True) if grid.startswith(c)]
+    assert len(chain) >= 4  # city, district, street, community ...
+    Rollup.objects.create(area_code=chain[0], level="city", day=day, key="t.count", value=10)
+    Rollup.objects.create(area_code=chain[0], level="city", day=day, key="t.fresh", value=500)
+    many = {
+        (grid, dwelling.code if i == 0 else None, day, "t.count", f"d{i}"): ("add", 1)
+        for i in range(40)
+    }
+    with CaptureQueriesContext(connection) as queries:
+        changed = rollups.apply(
+            {
+                "population": {
+                    (grid, dwelling.code, day, "t.count", ""): ("add", 3),
+                    (grid, None, day, "t.fresh", ""): ("max", 200),
+                    **many,
+                },
+                "facilities": {(grid, None, day, "t.fresh", "x"): ("max", 700)},
+            }
+        )
+    written = [q for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(written) == 2, [q["sql"][:80] for q in queries.captured_queries]  # add, max
+    assert len(queries.captured_queries) <= 6  # levels, compounds, 2 upserts (+ savepoint)
+    assert changed == len(chain) * (41 + 2) + 2  # 41 counts, 2 maxima; 2 compound counts
+    assert Rollup.objects.get(area_code=chain[0], key="t.count", dim="").value == 13
+    assert Rollup.objects.get(area_code=chain[0], key="t.fresh", dim="").value == 500
+    for code in chain[1:]:
+        assert Rollup.objects.get(area_code=code, key="t.count", dim="").value == 3
+        assert Rollup.objects.get(area_code=code, key="t.fresh", dim="").value == 200
+        assert Rollup.objects.get(area_code=code, key="t.fresh", dim="x").value == 700
+    row = Rollup.objects.get(area_code=compound, key="t.count", dim="")
+    assert (row.level, row.value) == ("compound", 3)
+    assert Rollup.objects.get(area_code=compound, key="t.count", dim="d0").value == 1
+    assert not Rollup.objects.filter(area_code=compound, key="t.count", dim="d1").exists()
+    # Again: added again, the maximum kept.
+    rollups.apply({"population": {(grid, None, day, "t.fresh", ""): ("max", 100),
+                                  (grid, None, day, "t.count", ""): ("add", -1)}})  # fmt: skip
+    assert Rollup.objects.get(area_code=chain[-1], key="t.fresh", dim="").value == 200
+    assert Rollup.objects.get(area_code=chain[-1], key="t.count", dim="").value == 2
+    assert Rollup.objects.get(area_code=chain[0], key="t.count", dim="").value == 12
