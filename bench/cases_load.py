@@ -342,7 +342,7 @@ def main() -> int:
         "(intake=200,worklist=40)",
     )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="per gunicorn worker")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--residents", type=int, default=20000)
     parser.add_argument(
