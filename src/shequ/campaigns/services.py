@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area, Place, PlaceKind
+from shequ.core.rows import insert as insert_rows
 from shequ.people.models import Household, Person
 
 from . import followup, formschema, planner, signals
@@ -722,7 +723,7 @@ def _insert_visits(rows: list[dict]) -> dict:
     One statement, ``ON CONFLICT (uuid) DO NOTHING RETURNING`` (PostgreSQL, SQLite ≥ 3.35): the
     database skips a visit stored before or by a concurrent request, and says which it wrote
     (``bulk_create(ignore_conflicts=True)`` cannot return ids; that took a second query).
-    Values go through each field's ``get_db_prep_save``, as the ORM would."""
+    Written out (``core.rows.insert``)."""
     meta = Visit._meta
     if not _insert_returns():
         # SQLite before 3.35: no RETURNING. Insert, then read back what this batch wrote.
@@ -735,27 +736,15 @@ def _insert_visits(rows: list[dict]) -> dict:
         return dict(
             Visit.objects.filter(sync_batch__in=batches).order_by().values_list("uuid", "id")
         )
-    fields = [meta.get_field(name) for name in VISIT_COLUMNS]
     uuid_field = meta.get_field("uuid")
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    inserted: dict = {}
-    for i in range(0, len(rows), 500):
-        chunk = rows[i : i + 500]
-        params = []
-        for row in chunk:
-            params.extend(f.get_db_prep_save(row.get(f.name), connection) for f in fields)
-        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = (
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
-            f"{', '.join([one] * len(chunk))} ON CONFLICT ({connection.ops.quote_name('uuid')}) "
-            f"DO NOTHING RETURNING {connection.ops.quote_name('id')}, "
-            f"{connection.ops.quote_name('uuid')}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for pk, value in cursor.fetchall():
-                inserted[uuid_field.to_python(value)] = pk
-    return inserted
+    written = insert_rows(
+        Visit,
+        VISIT_COLUMNS,
+        [tuple(row.get(name) for name in VISIT_COLUMNS) for row in rows],
+        skip_conflicts_on="uuid",
+        returning=("id", "uuid"),
+    )
+    return {uuid_field.to_python(value): pk for pk, value in written}
 
 
 def _write_visits(user, accepted, residents_of, write) -> set[str]:

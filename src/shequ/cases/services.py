@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area, Place
 from shequ.core import phone as phones
+from shequ.core.rows import insert as insert_rows
 
 from . import reference, routing, workflow
 from .models import (
@@ -329,10 +330,10 @@ def _write_case(fields: dict, steps: list[str], acting_user, photos: list) -> Ca
         )
         previous = target
     if photos:
-        created.save()
-        CaseEvent.objects.bulk_create(events[1:])
+        created.save()  # the photos' attachments refer to it
+        _insert_events(events[1:])
     else:
-        CaseEvent.objects.bulk_create(events)
+        _insert_events(events)
     for upload, ctype in photos:
         Attachment.objects.create(
             case=case,
@@ -347,6 +348,24 @@ def _write_case(fields: dict, steps: list[str], acting_user, photos: list) -> Ca
     Case.objects.filter(pk=case.pk).update(number=case.number)  # the save told the signals
     _notify_intake(case, dispatched=bool(steps))
     return case
+
+
+EVENT_COLUMNS = ("case", "area_code", "kind", "move", "from_state", "to_state", "actor",
+                 "actor_label", "at", "note", "department", "public")  # fmt: skip
+
+
+def _insert_events(events: list[CaseEvent]) -> None:
+    """The intake's events in one written-out INSERT (``core.rows.insert``): the ORM's
+    ``bulk_create`` took longer to build it than the database to run it. As with
+    ``bulk_create``, no signals; the events' ids are not read back (nothing of the intake
+    needs them)."""
+    meta = CaseEvent._meta
+    attnames = [meta.get_field(name).attname for name in EVENT_COLUMNS]
+    insert_rows(
+        CaseEvent,
+        EVENT_COLUMNS,
+        [tuple(getattr(event, a) for a in attnames) for event in events],
+    )
 
 
 # --- moves ----------------------------------------------------------------------------------
