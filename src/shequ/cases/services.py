@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area, Place
 from shequ.core import phone as phones
+from shequ.core import rows
 from shequ.core.rows import insert as insert_rows
 
 from . import reference, routing, workflow
@@ -63,7 +63,8 @@ __all__ = ["IllegalMove", "create_case"]
 
 def next_number(day: dt.date) -> str:
     """SQ + yyyymmdd + a 6-digit sequence of the day, from the day's counter row (its update
-    locks the row until the case's transaction ends: numbers are unique and gap-free)."""
+    locks the row until the case's transaction ends: numbers are unique and gap-free). Take it
+    in the transaction that writes the case, after every read."""
     table = CaseCounter._meta.db_table
     for _attempt in range(3):
         with connection.cursor() as cursor:
@@ -295,14 +296,17 @@ def create_case(
 
 
 def _write_case(fields: dict, steps: list[str], acting_user, photos: list) -> Case:
-    """The writes of an intake, in its transaction. Taking the case's number locks the day's
-    counter row (gap-free numbers) until the commit, and every other intake of the day waits
-    for it: so the case goes in under a provisional number and takes its real one last, with
-    the notifications that name it. Reads and routing happened before the transaction."""
+    """The writes of an intake, in its transaction; reads and routing happened before it.
+
+    The case takes its number first: the day's counter row stays locked (gap-free numbers)
+    until the commit, so every other intake of the day waits for these few INSERTs, not for
+    any read. The case row goes in once, with its number (``core.rows.create``: its audit and
+    rollup hooks run as on ``save``); a provisional number replaced at the end cost a second
+    write of the row and of each of its sixteen indexes."""
     now, code, channel = fields["created_at"], fields["area_code"], fields["channel"]
     department = fields["department"]
-    case = Case(number=f"~{secrets.token_hex(9)}", **fields)  # unique, never committed
-    case.save(force_insert=True)
+    number = next_number(timezone.localtime(now).date())
+    case = rows.create(Case(number=number, **fields))
     created = CaseEvent(
         case=case,
         area_code=code,
@@ -344,8 +348,6 @@ def _write_case(fields: dict, steps: list[str], acting_user, photos: list) -> Ca
             size=upload.size,
         )
     case.intake_events = events  # the whole timeline so far (Case.intake_events)
-    case.number = next_number(timezone.localtime(now).date())
-    Case.objects.filter(pk=case.pk).update(number=case.number)  # the save told the signals
     _notify_intake(case, dispatched=bool(steps))
     return case
 

@@ -61,7 +61,10 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
+        # Without a session cookie no one is signed in by session (an API token, a resident):
+        # nothing to check, and the session and its user are not loaded.
+        has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+        user = getattr(request, "user", None) if has_session else None
         if user is not None and user.is_authenticated:
             session = request.session
             now = int(time.time())

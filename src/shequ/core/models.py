@@ -65,10 +65,14 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, using=None, **kwargs):
+        """A new row is written out (``core.rows.create``: the audit trail writes one with
+        most changes); signals are sent as ``Model.save`` sends them."""
         if not self._state.adding:
             raise PermissionError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
+        from .rows import create
+
+        create(self, using=using)
 
     def delete(self, *args, **kwargs):
         raise PermissionError(f"{type(self).__name__} rows are append-only")
