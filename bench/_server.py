@@ -48,6 +48,14 @@ def server_url() -> str:
     return url if url.startswith("postgres") else DEFAULT_SERVER
 
 
+def db_host(url: str) -> str:
+    """Where the database of ``url`` is reached: its host, or the directory of its socket."""
+    from urllib.parse import unquote
+
+    host = unquote(urlsplit(url).hostname or "")
+    return f"the socket in {host}" if host.startswith("/") else host or "the default socket"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -4,6 +4,7 @@ public tracking page, on PostgreSQL behind gunicorn, with N cases already in the
     .venv/bin/python bench/cases_load.py                       # 50,000 cases pre-loaded, 20 s
     .venv/bin/python bench/cases_load.py --cases 2000000 --keep --load-only   # the issue's 2M
     .venv/bin/python bench/cases_load.py --reuse --keep --seconds 15          # closed loop
+    .venv/bin/python bench/cases_load.py --reuse --keep --prewarm --database bench_cases2m
     .venv/bin/python bench/cases_load.py --reuse --keep --rate intake=25,tracking=40  # open loop
 
 A database (``bench_cases``, ``--database``) is created on the server of ``DATABASE_URL``
@@ -12,7 +13,10 @@ A database (``bench_cases``, ``--database``) is created on the server of ``DATAB
 then ``--cases`` synthetic cases (in time order over 90 days; the last 60 hours' and 3% of the
 rest open; 80% with a phone, encrypted and hashed as the app stores it) are written with COPY,
 and each case's timeline (8 or 9 events for a closed case) with one INSERT ... SELECT.
-``--keep`` keeps the database, ``--reuse`` runs on a kept one (migrating it first).
+After the load the two big tables are vacuumed and analysed, as autovacuum would in time.
+``--keep`` keeps the database, ``--reuse`` runs on a kept one (migrating it first);
+``--prewarm`` reads it into the OS cache first (``pg_prewarm``), as on a server that has been
+serving it: a 2M-case database (7 GB) read cold from disk measures the disk, not the app.
 gunicorn serves the app; client threads in this process then run three phases of
 ``--seconds`` each over keep-alive connections:
 
@@ -48,7 +52,7 @@ import time
 from urllib.parse import urlencode
 
 import psycopg
-from _server import ROOT, Gunicorn, ScratchDatabase, load_average, server_cpu
+from _server import ROOT, Gunicorn, ScratchDatabase, db_host, load_average, server_cpu
 
 SCRATCH_DB = "bench_cases"
 TEXTS = [
@@ -354,6 +358,12 @@ def main() -> int:
         "--load-only", action="store_true", help="prepare and pre-load the database, then stop"
     )
     parser.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
+    parser.add_argument(
+        "--prewarm",
+        action="store_true",
+        help="read the database into the OS cache first (pg_prewarm), as on a server that has "
+        "been serving it: a 2M-case database (7 GB) read cold from disk measures the disk",
+    )
     args = parser.parse_args()
     phases = [p for p in args.phases.split(",") if p]
     unknown = set(phases) - {"intake", "worklist", "tracking"}
@@ -381,6 +391,12 @@ def main() -> int:
             print(f"pre-loading {args.cases:,} cases with COPY ...", flush=True)
             took, _tokens = preload(db.url, args.cases, data)
             print(f"  loaded in {took:.0f} s ({args.cases / took:,.0f} cases/s)")
+            # As autovacuum would, in time: the planner's statistics and the visibility map.
+            started = time.monotonic()
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                for table in ("cases_case", "cases_caseevent"):
+                    conn.execute(f"VACUUM (ANALYZE) {table}")
+            print(f"  vacuumed and analysed in {time.monotonic() - started:.0f} s")
         if args.load_only:
             return 0
         with psycopg.connect(db.url) as conn:
@@ -397,6 +413,21 @@ def main() -> int:
                 "'reported','verified','review')",
                 (data["zj"],),
             ).fetchone()[0]
+        cached = ""
+        if args.prewarm:
+            started = time.monotonic()
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+                blocks = conn.execute(
+                    "SELECT sum(pg_prewarm(c.oid::regclass, 'read')) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"
+                ).fetchone()[0]
+            cached = (
+                f"; the database's tables and indexes read into the OS cache first "
+                f"(pg_prewarm, {blocks * 8 / 1024 / 1024:.1f} GiB, "
+                f"{time.monotonic() - started:.0f} s)"
+            )
         version = db.server_version()
         env = db.env(AXES_FAILURE_LIMIT="1000")
         with Gunicorn(env, workers=args.workers, threads=args.threads, port=args.port) as server:
@@ -427,12 +458,12 @@ def main() -> int:
             print(
                 f"\nConditions: Python {platform.python_version()}, {os.cpu_count()} cores "
                 f"shared by client and server (and other users of the machine); PostgreSQL "
-                f"{version} on 127.0.0.1; {server.description}; clients in this process over "
-                f"keep-alive connections (per phase below); {total:,} cases in the database "
-                f"({dept_open:,} open for the worklist's department); demo city of "
+                f"{version} on {db_host(db.url)}; {server.description}; clients in this "
+                f"process over keep-alive connections (per phase below); {total:,} cases in the "
+                f"database ({dept_open:,} open for the worklist's department); demo city of "
                 f"{args.residents:,} residents, "
                 f"{len(places):,} compounds; {args.seconds:.0f} s per phase. Server CPU: "
-                f"gunicorn's processes and the scratch database's PostgreSQL backends."
+                f"gunicorn's processes and the scratch database's PostgreSQL backends{cached}."
             )
             plan = {
                 "intake": (intake, 201, 200, 200),

@@ -39,7 +39,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from _server import Gunicorn, ScratchDatabase, load_average, server_cpu
+from _server import Gunicorn, ScratchDatabase, db_host, load_average, server_cpu
 
 WRK = shutil.which("wrk")
 LUA = Path(__file__).with_name("visits.lua")
@@ -171,7 +171,7 @@ def main() -> int:
         print(
             f"\nConditions: Python {platform.python_version()}, {cores} cores shared by client "
             f"and server (and other users of the machine: {load} before the run); PostgreSQL "
-            f"{version} on 127.0.0.1; {description}; wrk {args.client_threads} threads x "
+            f"{version} on {db_host(db.url)}; {description}; wrk {args.client_threads} threads x "
             f"{args.clients} keep-alive connections (closed loop), token auth; {args.batch} "
             f"visit(s) per request; {len(tasks):,} open tasks; {args.seconds:.0f} s"
         )
