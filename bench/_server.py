@@ -22,6 +22,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+WRK = shutil.which("wrk")  # Debian's wrk: `make bench-tools`
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -249,3 +252,29 @@ def server_cpu(server: Gunicorn, db: ScratchDatabase) -> Cpu:
         sum(v for k, v in by_pid.items() if k[0] == "db"),
         by_pid,
     )
+
+
+def run_wrk(
+    port: int, script: Path, env: dict, *, threads: int, connections: int, seconds: float
+) -> tuple[dict, float]:
+    """Run wrk (closed loop: ``connections`` keep-alive connections on ``threads`` threads)
+    with a Lua ``script`` that prints one line ``RESULT <json>`` when done; that JSON, and the
+    CPU seconds wrk used. ``env`` adds to the environment (the script's parameters)."""
+    if not WRK:
+        raise SystemExit("wrk is not installed: apt-get install wrk (or: make bench-tools)")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [
+            *(WRK, "-t", str(threads), "-c", str(connections)),
+            *("-d", f"{round(seconds)}s", "--timeout", "30s", "-s", str(script)),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT ")), cpu

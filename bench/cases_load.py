@@ -17,8 +17,8 @@ After the load the two big tables are vacuumed and analysed, as autovacuum would
 ``--keep`` keeps the database, ``--reuse`` runs on a kept one (migrating it first);
 ``--prewarm`` reads it into the OS cache first (``pg_prewarm``), as on a server that has been
 serving it: a 2M-case database (7 GB) read cold from disk measures the disk, not the app.
-gunicorn serves the app; client threads in this process then run three phases of
-``--seconds`` each over keep-alive connections:
+gunicorn serves the app; then three phases of ``--seconds`` each, over keep-alive
+connections:
 
 1. intake: POST /api/v1/cases/ (token auth, a hotline operator of the city) with a text, a
    point inside a random compound and a phone: located by point-in-polygon, classified,
@@ -27,9 +27,12 @@ gunicorn serves the app; client threads in this process then run three phases of
    (open cases of their department, newest first, 50 per page, with the count);
 3. tracking: GET /cases/track/<token>/ of random pre-loaded cases (anonymous).
 
-Closed loop by default (``--clients`` threads, each sending its next request when the last
-one is answered: the saturation throughput); ``--rate`` runs an open loop instead (requests
-at a fixed rate, latency counted from each one's scheduled time). Printed: the conditions,
+Closed loop by default: wrk (``make bench-tools``; ``bench/cases.lua``), ``--clients``
+connections on ``--client-threads`` threads, each sending its next request when the last one
+is answered: the saturation throughput. wrk is written in C: Python client threads took a
+tenth of a core of the two the server needs. ``--rate`` runs an open loop instead, from
+Python threads (requests at a fixed rate, latency counted from each one's scheduled time,
+which wrk cannot do). Printed: the conditions,
 the load average, rates and latency percentiles per phase against the issue's targets
 (intake >= 200/s with p95 < 200 ms; pages p95 < 150 ms), and the server's CPU per request.
 """
@@ -45,16 +48,20 @@ import platform
 import random
 import re
 import secrets
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
-from _server import ROOT, Gunicorn, ScratchDatabase, db_host, load_average, server_cpu
+from _server import ROOT, Gunicorn, ScratchDatabase, db_host, load_average, run_wrk, server_cpu
 
 SCRATCH_DB = "bench_cases"
+LUA = Path(__file__).with_name("cases.lua")
 TEXTS = [
     "{p}门口垃圾堆了两天没人清运",
     "{p}的路灯晚上不亮",
@@ -233,36 +240,19 @@ def login(port: int, username: str, password: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-def run_phase(port, clients, seconds, make_request, expect_status):
-    latencies: list[float] = []
-    errors: list = []
-    stop_at = time.monotonic() + seconds
-
-    def worker(seed):
-        rng = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.monotonic() < stop_at:
-            method, path, body, headers = make_request(rng)
-            t0 = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                errors.append("connection")
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            latencies.append(time.perf_counter() - t0)
-            if response.status != expect_status:
-                errors.append(response.status)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(latencies), errors, time.monotonic() - t0
+def run_closed(port, phase: str, args, env: dict) -> tuple[dict, float]:
+    """The closed loop of ``phase`` from wrk (``bench/cases.lua``): ``--clients`` keep-alive
+    connections, each sending its next request when the last one is answered. Its summary
+    (``requests``, ``seconds``, ``ok``, ``failed``, ``socket_errors``, latency percentiles in
+    ms) and the CPU seconds wrk used."""
+    return run_wrk(
+        port,
+        LUA,
+        {"CASES_PHASE": phase, "CASES_SEED": str(random.randrange(1 << 30)), **env},
+        threads=args.client_threads,
+        connections=args.clients,
+        seconds=args.seconds,
+    )
 
 
 def run_open(port, rate, seconds, make_request, expect_status, connections=32):
@@ -315,20 +305,37 @@ def run_open(port, rate, seconds, make_request, expect_status, connections=32):
     return sorted(latencies), errors, max(time.perf_counter() - start, seconds)
 
 
-def report(name, lat, errors, elapsed, target_rate, target_p95):
-    if not lat:
-        print(f"  {name:10} no responses; errors {len(errors)}")
+def summary(latencies: list[float], errors: list, elapsed: float) -> dict:
+    """The open loop's results in the form of the closed loop's (``run_closed``)."""
+    lat = sorted(latencies)
+    pct = lambda p: 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0.0  # noqa: E731
+    return {
+        "requests": len(lat),
+        "seconds": elapsed,
+        "ok": len(lat) - sum(1 for e in errors if e != "connection"),
+        "failed": sum(1 for e in errors if e != "connection"),
+        "socket_errors": sum(1 for e in errors if e == "connection"),
+        "p50": pct(0.5),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "mean": 1000 * statistics.mean(lat) if lat else 0.0,
+        "errors": sorted(set(map(str, errors)))[:5],
+    }
+
+
+def report(name: str, result: dict, target_rate, target_p95) -> bool:
+    if not result["requests"]:
+        print(f"  {name:10} no responses; errors {result['failed'] + result['socket_errors']}")
         return False
-    pct = lambda p: 1000 * lat[min(len(lat) - 1, int(p * len(lat)))]  # noqa: E731
-    rate = len(lat) / elapsed
-    ok = pct(0.95) < target_p95 and (target_rate is None or rate >= target_rate) and not errors
+    rate = result["ok"] / result["seconds"]
+    errors = result["failed"] + result["socket_errors"]
+    ok = result["p95"] < target_p95 and (target_rate is None or rate >= target_rate) and not errors
     target = (f">= {target_rate}/s, " if target_rate else "") + f"p95 < {target_p95} ms"
     print(
-        f"  {name:10} {len(lat):7,} requests  {rate:6,.0f}/s  p50 {pct(0.5):4.0f} ms  "
-        f"p95 {pct(0.95):4.0f} ms  p99 {pct(0.99):4.0f} ms  mean "
-        f"{1000 * statistics.mean(lat):4.0f} ms  errors {len(errors)}"
-        f"{' ' + str(sorted(set(map(str, errors)))[:5]) if errors else ''}  "
-        f"target: {target} "
+        f"  {name:10} {result['requests']:7,} requests  {rate:6,.0f}/s  p50 "
+        f"{result['p50']:4.0f} ms  p95 {result['p95']:4.0f} ms  p99 {result['p99']:4.0f} ms  "
+        f"mean {result['mean']:4.0f} ms  errors {errors}"
+        f"{' ' + str(result.get('errors', '')) if errors else ''}  target: {target} "
         f"-> {'OK' if ok else 'MISSED'}"
     )
     return ok
@@ -338,7 +345,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=50_000, help="cases to pre-load (COPY)")
     parser.add_argument("--seconds", type=float, default=20, help="per phase")
-    parser.add_argument("--clients", type=int, default=16, help="closed loop: client threads")
+    parser.add_argument("--clients", type=int, default=16, help="closed loop: wrk's connections")
+    parser.add_argument("--client-threads", type=int, default=2, help="closed loop: wrk's threads")
     parser.add_argument(
         "--rate",
         default="",
@@ -458,8 +466,8 @@ def main() -> int:
             print(
                 f"\nConditions: Python {platform.python_version()}, {os.cpu_count()} cores "
                 f"shared by client and server (and other users of the machine); PostgreSQL "
-                f"{version} on {db_host(db.url)}; {server.description}; clients in this "
-                f"process over keep-alive connections (per phase below); {total:,} cases in the "
+                f"{version} on {db_host(db.url)}; {server.description}; clients on this "
+                f"machine, over keep-alive connections (per phase below); {total:,} cases in the "
                 f"database ({dept_open:,} open for the worklist's department); demo city of "
                 f"{args.residents:,} residents, "
                 f"{len(places):,} compounds; {args.seconds:.0f} s per phase. Server CPU: "
@@ -471,27 +479,45 @@ def main() -> int:
                 "tracking": (tracking, 200, None, 150),
             }
             results = []
+            workdir = Path(tempfile.mkdtemp(prefix="shequ-bench-cases-"))
+            (workdir / "places.txt").write_text(
+                "".join(
+                    f"{json.dumps(name, ensure_ascii=False)}\t{lat}\t{lng}\n"
+                    for _pid, name, _area, lat, lng in places
+                )
+            )
+            (workdir / "track.txt").write_text("\n".join(tokens) + "\n")
+            wrk_env = {
+                "intake": {"CASES_TOKEN": token, "CASES_PLACES": str(workdir / "places.txt")},
+                "worklist": {"CASES_COOKIE": cookie},
+                "tracking": {"CASES_TRACK": str(workdir / "track.txt")},
+            }
             for name in phases:
                 make, status, rate, p95 = plan[name]
                 print(f"  [{load_average()} before {name}]")
                 before = server_cpu(server, db)
-                client0 = time.process_time()
                 offered = rates.get(name)
                 if offered:
-                    print(f"  {name}: open loop, {offered:g} requests/s offered")
-                    lat, err, el = run_open(server.port, offered, args.seconds, make, status)
+                    print(f"  {name}: open loop, {offered:g} requests/s offered (Python clients)")
+                    client0 = time.process_time()
+                    result = summary(*run_open(server.port, offered, args.seconds, make, status))
+                    client = time.process_time() - client0
                 else:
-                    print(f"  {name}: closed loop, {args.clients} clients")
-                    lat, err, el = run_phase(server.port, args.clients, args.seconds, make, status)
+                    print(
+                        f"  {name}: closed loop, wrk {args.client_threads} threads x "
+                        f"{args.clients} connections"
+                    )
+                    result, client = run_closed(server.port, name, args, wrk_env[name])
                 spent = server_cpu(server, db) - before
-                client = time.process_time() - client0
-                results.append(report(name, lat, err, el, rate, p95))
-                if err:
+                results.append(report(name, result, rate, p95))
+                if result["failed"] or result["socket_errors"]:
                     print(f"  server log {server.log}, its end:\n{server.log_tail()}")
+                el = result["seconds"]
                 print(
-                    f"  {'':10} {spent.per_request(len(lat))}; client {client / el:.2f} "
-                    f"cores; server {(spent.app + spent.db) / el:.2f} cores"
+                    f"  {'':10} {spent.per_request(result['requests'])}; client "
+                    f"{client / el:.2f} cores; server {(spent.app + spent.db) / el:.2f} cores"
                 )
+            shutil.rmtree(workdir, ignore_errors=True)
         return 0 if all(results) else 1
     finally:
         if not args.keep:

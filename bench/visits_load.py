@@ -28,10 +28,7 @@ import http.client
 import json
 import os
 import platform
-import resource
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +36,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from _server import Gunicorn, ScratchDatabase, db_host, load_average, server_cpu
+from _server import WRK, Gunicorn, ScratchDatabase, db_host, load_average, run_wrk, server_cpu
 
-WRK = shutil.which("wrk")
 LUA = Path(__file__).with_name("visits.lua")
 SYNC = "/api/v1/campaign-visits/sync/"
 SCRATCH_DB = "bench_visits"
@@ -81,37 +77,27 @@ def warm_up(port, token, task) -> None:
             raise SystemExit(f"warm-up request answered {response.status}")
 
 
-def run_wrk(port, token, tasks, args, run: str) -> tuple[dict, float]:
-    """Run wrk with visits.lua; its RESULT line, and the CPU seconds wrk used. Every visit
-    UUID of the run starts with ``run`` (8 hex digits)."""
+def run_visits(port, token, tasks, args, run: str) -> tuple[dict, float]:
+    """wrk with visits.lua; its RESULT line, and the CPU seconds wrk used. Every visit UUID of
+    the run starts with ``run`` (8 hex digits)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(map(str, tasks)))
-    env = {
-        **os.environ,
-        "VISITS_TOKEN": token,
-        "VISITS_TASKS": f.name,
-        "VISITS_BATCH": str(args.batch),
-        "VISITS_RUN": run,
-    }
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        done = subprocess.run(
-            [
-                *(WRK, "-t", str(args.client_threads), "-c", str(args.clients)),
-                *("-d", f"{round(args.seconds)}s", "--timeout", "30s", "-s", str(LUA)),
-                f"http://127.0.0.1:{port}",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
+        return run_wrk(
+            port,
+            LUA,
+            {
+                "VISITS_TOKEN": token,
+                "VISITS_TASKS": f.name,
+                "VISITS_BATCH": str(args.batch),
+                "VISITS_RUN": run,
+            },
+            threads=args.client_threads,
+            connections=args.clients,
+            seconds=args.seconds,
         )
     finally:
         os.unlink(f.name)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT ")), cpu
 
 
 def main() -> int:
@@ -148,7 +134,7 @@ def main() -> int:
             load = load_average()
             before = server_cpu(srv, db)
             run = secrets.token_hex(4)
-            result, client_cpu = run_wrk(srv.port, token, tasks, args, run)
+            result, client_cpu = run_visits(srv.port, token, tasks, args, run)
             time.sleep(1.5)  # the rollups' pending changes (applied each second) count too
             spent = server_cpu(srv, db) - before
             failed = result["failed"] + result["socket_errors"]
