@@ -1,5 +1,6 @@
 """Reference data an intake reads every time, kept in the process: the categories, departments
-and routing matrix (``Reference``) and the parsed area boundaries (``boundary``).
+and routing matrix (``Reference``), the areas' bounding boxes (``Extents``) and the parsed area
+boundaries (``boundary``).
 
 An intake used to read them with four or five queries and parse the boundaries' GeoJSON each
 time; they change a few times a year. Each process keeps them for ``TTL`` seconds; a change
@@ -12,6 +13,7 @@ rows a rolled-back transaction wrote (a test, a failed import) never outlive it 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
@@ -106,7 +108,52 @@ class Reference:
         return None, False
 
 
+class Extents:
+    """Every area's bounding box (``AreaExtent``), filed under the cells of a grid of ``CELL``
+    degrees it overlaps: the boxes holding a point are among those of the point's cell. A box
+    spanning more than ``MAX_CELLS`` cells (a whole city) is checked for every point instead.
+    A city's ~40,000 areas take a few MB and ~0.1 s to load."""
+
+    CELL = 0.01  # ~1 km: a grid's box overlaps a few cells, a district's a few thousand
+    MAX_CELLS = 4096
+
+    def __init__(self):
+        from .models import AreaExtent
+
+        self.cells: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+        self.everywhere: list[tuple] = []
+        rows = AreaExtent.objects.values_list(
+            "area_code", "depth", "min_lng", "max_lng", "min_lat", "max_lat"
+        )
+        for row in rows:
+            x0, x1 = self._cell(row[2]), self._cell(row[3])
+            y0, y1 = self._cell(row[4]), self._cell(row[5])
+            if (x1 - x0 + 1) * (y1 - y0 + 1) > self.MAX_CELLS:
+                self.everywhere.append(row)
+                continue
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    self.cells[(x, y)].append(row)
+
+    @classmethod
+    def _cell(cls, degrees: float) -> int:
+        return math.floor(degrees / cls.CELL)
+
+    def holding(self, lat: float, lng: float, limit: int = 50) -> list[str]:
+        """The codes of the areas whose box holds the point, deepest first (then by code), at
+        most ``limit``."""
+        near = self.cells.get((self._cell(lng), self._cell(lat)), [])
+        found = [
+            row
+            for row in (*near, *self.everywhere)
+            if row[2] <= lng <= row[3] and row[4] <= lat <= row[5]
+        ]
+        found.sort(key=lambda row: (-row[1], row[0]))
+        return [row[0] for row in found[:limit]]
+
+
 reference = ProcessCache(Reference)
+extents = ProcessCache(Extents)
 _boundaries = ProcessCache(dict)
 
 
@@ -133,4 +180,5 @@ def boundaries(codes: list[str]) -> dict:
 def forget(**_kwargs) -> None:
     """Drop everything (a category, department, rule or area changed in this process)."""
     reference.forget()
+    extents.forget()
     _boundaries.forget()

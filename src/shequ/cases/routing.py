@@ -1,8 +1,8 @@
 """Where a case belongs and who must act on it.
 
-* ``locate(lat, lng)``: the deepest area whose boundary holds the point. Candidates come from
-  an indexed bounding-box query (``AreaExtent``), the polygon test (ray casting) runs on those
-  few only.
+* ``locate(lat, lng)``: the deepest area whose boundary holds the point. Candidates are the
+  areas whose bounding box (``AreaExtent``) holds it, from the boxes kept in the process
+  (``reference.Extents``); the polygon test (ray casting) runs on those few only.
 * ``parse_address(text)``: the compound (or area) whose name the address names.
 * ``department_for(category, area_code)``: the routing matrix, most specific area prefix first,
   then the parent category's rules.
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
 
-from django.db import connection
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Length
 
@@ -101,24 +99,11 @@ def refresh_extents() -> int:
                 )
             )
     AreaExtent.objects.bulk_create(rows, batch_size=2000)
+    reference.extents.forget()  # bulk writes send no signal
     return len(rows)
 
 
 _EXTENTS_READY = False
-
-
-@cache
-def _extent_sql() -> str:
-    """The areas whose bounding box holds a point, deepest first (at most 50). Written out
-    once: on every intake, the ORM took longer to build this query than the database to
-    answer it."""
-    q = connection.ops.quote_name
-    return (
-        f"SELECT {q('area_code')} FROM {q(AreaExtent._meta.db_table)} "
-        f"WHERE {q('min_lng')} <= %s AND {q('max_lng')} >= %s "
-        f"AND {q('min_lat')} <= %s AND {q('max_lat')} >= %s "
-        f"ORDER BY {q('depth')} DESC, {q('area_code')} LIMIT 50"
-    )
 
 
 def locate(lat: float, lng: float) -> str | None:
@@ -128,9 +113,7 @@ def locate(lat: float, lng: float) -> str | None:
         if not AreaExtent.objects.exists() and Area.objects.exclude(boundary=None).exists():
             refresh_extents()
         _EXTENTS_READY = AreaExtent.objects.exists()
-    with connection.cursor() as cursor:
-        cursor.execute(_extent_sql(), [lng, lng, lat, lat])
-        candidates = [row[0] for row in cursor.fetchall()]
+    candidates = reference.extents.get().holding(lat, lng)
     if not candidates:
         return None
     shapes = reference.boundaries(candidates)  # parsed once per process
