@@ -2,12 +2,14 @@
 environment (see docs/operations.md); the defaults are the safe embedded demo set-up."""
 
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("SHEQU_HOME", Path.cwd()))
@@ -19,6 +21,17 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_json(name: str, default):
+    """A JSON value from the environment; malformed JSON stops the start with its position."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from exc
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -237,6 +250,15 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 EXPORT_APPROVAL_DAYS = int(os.environ.get("EXPORT_APPROVAL_DAYS", "7"))
 SHEQU_RATE_LIMITS = {"export_request": (20, 3600)}
+
+# --- resident requests (cases) --------------------------------------------------------------
+# The trained classifier's file (default VAR_DIR/models/classifier.npz), a city's own extra
+# keywords for the fallback rules as JSON ({"transport": ["共享单车"]}), and what Open311
+# discovery announces. See docs/operations.md.
+SHEQU_CLASSIFIER_MODEL = os.environ.get("SHEQU_CLASSIFIER_MODEL", "")
+SHEQU_CLASSIFIER_KEYWORDS = env_json("SHEQU_CLASSIFIER_KEYWORDS", {})
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "510100")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
