@@ -48,3 +48,13 @@ class CasesConfig(AppConfig):
                     weak=False,
                 )
         post_migrate.connect(reference.forget, dispatch_uid="cases-reference-migrate", weak=False)
+
+    def warm_up(self) -> None:
+        """Load what intake and routing read from the process (``shequ.core.warmup``)."""
+        from . import classify, reference
+        from .workcalendar import Calendar
+
+        reference.reference.get()
+        reference.extents.get()
+        Calendar.current()
+        classify.suggest("路灯不亮")  # the keyword rules, and the installed model if any
