@@ -264,6 +264,33 @@ def test_postgresql_refuses_to_delete_audit_rows_outside_the_purge(city):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
+def test_the_audit_trail_keeps_only_the_indexes_its_filters_use(city):
+    """Every audited write maintains them: exact-match filters need no LIKE twins, and the
+    object type is audit_object's first column (migration 0003)."""
+    with connection.cursor() as cursor:
+        found = {
+            index: info["columns"]
+            for index, info in connection.introspection.get_constraints(
+                cursor, AuditEvent._meta.db_table
+            ).items()
+            if info["index"] and not info["primary_key"]
+        }
+    assert sorted(map(tuple, found.values())) == sorted(
+        [
+            ("actor_id",),
+            ("actor_label",),
+            ("area_code",),
+            ("at",),
+            ("kind",),
+            ("object_type", "object_id"),
+        ]
+        + ([("area_code",)] if connection.vendor == "postgresql" else [])  # its prefix LIKE
+    )
+    events = AuditEvent.objects.filter(actor_label="system", kind=AuditKind.PURGE)
+    record(AuditKind.PURGE, detail="found")
+    assert [e.detail for e in events] == ["found"]
+
+
 # --------------------------------------------------------------------------- retention
 def _event_at(days_ago: int) -> AuditEvent:
     return AuditEvent.objects.create(
